@@ -1,0 +1,120 @@
+"""The compatibility matrix (compat_matrix.yaml) and deployment targets such as ``trt10.8,torch2.4``."""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MATRIX_PATH = Path(__file__).with_name("compat_matrix.yaml")
+
+
+class TargetError(ValueError):
+    """A ``--target`` or ``--check`` string that cannot be understood."""
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    parts = re.findall(r"\d+", text)
+    if not parts:
+        raise TargetError(f"no version number in {text!r}")
+    return tuple(int(p) for p in parts)
+
+
+def vstr(v: tuple[int, ...]) -> str:
+    return ".".join(str(x) for x in v)
+
+
+@functools.lru_cache(maxsize=1)
+def load_matrix(path: str | None = None) -> dict[str, Any]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path or MATRIX_PATH, encoding="utf-8") as fh:
+        data = yaml.load(fh, Loader=loader)
+    if not isinstance(data, dict) or "tensorrt" not in data:
+        raise TargetError(f"{path or MATRIX_PATH} is not a trtlint compatibility matrix")
+    return data
+
+
+def trt_versions() -> list[tuple[int, ...]]:
+    return sorted(parse_version(v) for v in load_matrix()["tensorrt"])
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the user deploys to. ``trt`` is always set (default: newest TensorRT in the matrix)."""
+
+    trt: tuple[int, ...]
+    torch: tuple[int, ...] | None = None
+    onnx: tuple[int, ...] | None = None
+    sm: int | None = None  # compute capability as 72, 87, 90
+    text: str = ""
+
+    @classmethod
+    def parse(cls, text: str | None) -> "Target":
+        trt: tuple[int, ...] | None = None
+        torch = onnx = None
+        sm = None
+        for raw in (text or "").split(","):
+            tok = raw.strip().lower()
+            if not tok:
+                continue
+            m = re.fullmatch(r"(trt|tensorrt|torch|onnx|sm_?|jetpack)[=@_-]*(\d+(?:\.\d+)*)", tok)
+            if not m:
+                raise TargetError(
+                    f"cannot read target {raw.strip()!r}: expected e.g. trt10.8, torch2.4, onnx1.16, sm87 or jetpack6"
+                )
+            what, ver = m.group(1).rstrip("_"), parse_version(m.group(2))
+            if what in ("trt", "tensorrt"):
+                trt = ver
+            elif what == "torch":
+                torch = ver
+            elif what == "onnx":
+                onnx = ver
+            elif what == "sm":
+                sm = int(m.group(2).replace(".", ""))
+            elif what == "jetpack":
+                jp = load_matrix().get("jetpack", {}).get(vstr(ver[:1]))
+                if not jp:
+                    raise TargetError(f"unknown JetPack {vstr(ver)}; known: {sorted(load_matrix().get('jetpack', {}))}")
+                trt = trt or parse_version(str(jp["tensorrt"]))
+        if trt is None:
+            trt = trt_versions()[-1]
+        return cls(trt=trt[:2] if len(trt) > 1 else (trt[0], 0), torch=torch, onnx=onnx, sm=sm, text=text or "")
+
+    @property
+    def trt_str(self) -> str:
+        return vstr(self.trt)
+
+    def trt_entry(self) -> dict[str, Any]:
+        """The matrix entry of the target TensorRT: exact minor, else the nearest documented one below it."""
+        table = load_matrix()["tensorrt"]
+        versions = sorted((parse_version(v), v) for v in table)
+        below = [v for v in versions if v[0] <= self.trt]
+        if not below:
+            lowest = versions[0][1]
+            raise TargetError(f"TensorRT {self.trt_str} is older than the oldest in the matrix ({lowest})")
+        return dict(table[below[-1][1]], version=below[-1][1])
+
+    def opset_range(self) -> tuple[int, int]:
+        o = self.trt_entry()["opset"]
+        return int(o["min"]), int(o["max"])
+
+    def torch_entry(self) -> dict[str, Any] | None:
+        if self.torch is None:
+            return None
+        table = load_matrix().get("torch", {})
+        versions = sorted((parse_version(v), v) for v in table)
+        below = [v for v in versions if v[0][:2] <= self.torch[:2]]
+        return dict(table[below[-1][1]], version=below[-1][1]) if below else None
+
+    def describe(self) -> str:
+        parts = [f"TensorRT {self.trt_str}"]
+        if self.torch:
+            parts.append(f"torch {vstr(self.torch)}")
+        if self.onnx:
+            parts.append(f"onnx {vstr(self.onnx)}")
+        if self.sm:
+            parts.append(f"sm_{self.sm}")
+        return ", ".join(parts)

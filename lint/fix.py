@@ -1,0 +1,102 @@
+"""Apply safe fixes (``--fix``), show them (``--diff``), and write ``# noqa`` on current findings (``--add-noqa``)."""
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from .finding import Edit, Finding
+from .suppress import NOQA_RE
+
+
+def _offsets(text: str) -> list[int]:
+    starts, pos = [0], 0
+    for line in text.splitlines(keepends=True):
+        pos += len(line)
+        starts.append(pos)
+    return starts
+
+
+def _offset(starts: list[int], line: int, col: int) -> int:
+    return starts[min(line - 1, len(starts) - 1)] + col - 1
+
+
+def apply_edits(text: str, findings: list[Finding], unsafe: bool = False) -> tuple[str, list[Finding]]:
+    """Apply the fixes of ``findings`` that do not overlap; returns the new text and the findings fixed."""
+    starts = _offsets(text)
+    chosen: list[tuple[int, int, Edit, Finding]] = []
+    for f in findings:
+        if f.fix is None or f.suppressed or (not f.fix.safe and not unsafe):
+            continue
+        spans = [(_offset(starts, e.line, e.col), _offset(starts, e.end_line, e.end_col), e) for e in f.fix.edits]
+        if any(not (b <= s or a >= t) or (a == b == s == t) for a, b, _ in spans for s, t, _, _ in chosen):
+            continue  # overlaps a fix already taken: the next --fix run picks it up
+        chosen.extend((a, b, e, f) for a, b, e in spans)
+    fixed: list[Finding] = []
+    for a, b, e, f in sorted(chosen, key=lambda x: (x[0], x[1]), reverse=True):
+        text = text[:a] + e.text + text[b:]
+        if f not in fixed:
+            fixed.append(f)
+    return text, fixed
+
+
+def fix_files(findings: list[Finding], write: bool, unsafe: bool = False) -> tuple[list[str], list[Finding]]:
+    """Returns unified diffs (one per changed file) and the findings that were fixed."""
+    by_path: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.fix is not None:
+            by_path[f.path].append(f)
+    diffs: list[str] = []
+    fixed_all: list[Finding] = []
+    for path, fs in sorted(by_path.items()):
+        original = Path(path).read_text(encoding="utf-8")
+        new, fixed = apply_edits(original, fs, unsafe)
+        if new == original:
+            continue
+        try:
+            ast.parse(new)
+        except SyntaxError:  # never write a file the fix broke
+            continue
+        diffs.append("".join(difflib.unified_diff(original.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}")))
+        fixed_all.extend(fixed)
+        if write:
+            Path(path).write_text(new, encoding="utf-8")
+    return diffs, fixed_all
+
+
+def add_noqa(findings: list[Finding]) -> int:
+    """Append ``# noqa: CODE`` to every line with an unsuppressed finding; returns the number of lines changed."""
+    by_path: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for f in findings:
+        if f.suppressed is None and f.path.endswith((".py", ".pyi")) and f.line >= 1:
+            by_path[f.path][f.line].add(f.code)
+    changed = 0
+    for path, lines in sorted(by_path.items()):
+        text = Path(path).read_text(encoding="utf-8")
+        src = text.splitlines(keepends=True)
+        for lineno, codes in lines.items():
+            if lineno > len(src):
+                continue
+            line = src[lineno - 1]
+            body, nl = (line[:-1], "\n") if line.endswith("\n") else (line, "")
+            m = NOQA_RE.search(body)
+            if m and m.group("codes"):
+                have = set(re.split(r"[\s,]+", m.group("codes").strip()))
+                merged = ", ".join(sorted(have | codes))
+                new_line = body[: m.start()] + f"# noqa: {merged}" + body[m.end():] + nl
+            elif m:
+                continue  # a bare noqa already suppresses everything
+            else:
+                new_line = f"{body}  # noqa: {', '.join(sorted(codes))}{nl}"
+            trial = src[:]
+            trial[lineno - 1] = new_line
+            try:
+                ast.parse("".join(trial))
+            except SyntaxError:  # the line ends inside a string: a comment cannot go there
+                continue
+            src = trial
+            changed += 1
+        Path(path).write_text("".join(src), encoding="utf-8")
+    return changed

@@ -1,0 +1,39 @@
+"""Reporters: one module a format. Each takes the findings and the run's context and returns text."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..finding import Finding
+
+FORMATS = ("full", "concise", "json", "sarif", "github")
+
+
+@dataclass
+class ReportContext:
+    files: int
+    target: str
+    root: Path = field(default_factory=Path.cwd)  # repository root for relative URIs
+    color: bool = False
+    show_fixes: bool = True
+
+
+def get_reporter(name: str) -> Callable[[list[Finding], ReportContext], str]:
+    if name in ("full", "concise"):
+        from . import text
+
+        return text.render_full if name == "full" else text.render_concise
+    if name == "json":
+        from . import json_report
+
+        return json_report.render
+    if name == "sarif":
+        from . import sarif
+
+        return sarif.render
+    if name == "github":
+        from . import github
+
+        return github.render
+    raise ValueError(f"unknown output format {name!r}; choose from {', '.join(FORMATS)}")

@@ -1,0 +1,31 @@
+"""``--output-format github``: GitHub Actions workflow commands, which annotate the pull request."""
+from __future__ import annotations
+
+from ..finding import Finding
+from . import ReportContext
+
+LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(findings: list[Finding], ctx: ReportContext) -> str:
+    out = []
+    for f in findings:
+        if f.suppressed:
+            continue
+        props = [f"file={_prop(f.path)}", f"line={f.line}", f"col={f.col}"]
+        if f.end_line:
+            props.append(f"endLine={f.end_line}")
+        if f.end_col and (f.end_line in (None, f.line)):
+            props.append(f"endColumn={f.end_col}")
+        props.append(f"title={_prop(f'trtlint ({f.code})')}")
+        msg = f"{f.code} {f.message}" + (f"\n{f.hint}" if f.hint else "")
+        out.append(f"::{LEVEL[f.severity.value]} {','.join(props)}::{_data(msg)}")
+    return "\n".join(out) + ("\n" if out else "")

@@ -1,0 +1,212 @@
+"""Discovery and per-file isolation: every input becomes findings; one bad file never stops the run."""
+from __future__ import annotations
+
+import os
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from . import suppress
+from .compat import Target
+from .config import Config
+from .finding import Finding
+from .registry import all_rules
+from .rule import OnnxRule, Rule, SourceRule
+from .rules.tool.trt900_internal_error import InternalError
+from .rules.tool.trt905_unreadable_path import UnreadablePath
+from .rules.tool.trt907_layer_unavailable import LayerUnavailable
+from .selectors import resolve
+
+SOURCE_SUFFIXES = (".py", ".pyi")
+ONNX_SUFFIXES = (".onnx",)
+
+
+def onnx_available() -> bool:
+    try:
+        import onnx  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+@dataclass
+class Result:
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    debug_tracebacks: list[str] = field(default_factory=list)
+
+    @property
+    def reported(self) -> list[Finding]:
+        return [f for f in self.findings if f.suppressed is None]
+
+    def exit_code(self) -> int:
+        rules = all_rules()
+        if any(getattr(rules.get(f.code), "input_error", False) for f in self.reported):
+            return 2
+        return 1 if self.reported else 0
+
+
+@dataclass
+class Input:
+    path: str  # what to open
+    display: str  # what to report (relative to the working directory where possible)
+    kind: str  # "source" | "onnx"
+    explicit: bool
+
+
+def display_path(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path.as_posix()
+    return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
+
+
+def discover(paths: Iterable[str], config: Config, want_onnx: bool) -> Iterator[Input | Finding]:
+    """Files to lint, in a stable order. Walks folders without following links (no loops)."""
+    seen: set[str] = set()
+    for raw in paths:
+        p = Path(raw)
+        try:
+            st = p.stat()
+        except OSError as exc:
+            yield UnreadablePath.at(p.as_posix(), f"cannot read {raw}: {exc.strerror or exc}")
+            continue
+        if p.is_dir():
+            for root, dirs, files in os.walk(p, followlinks=False, onerror=None):
+                rootp = Path(root)
+                dirs[:] = sorted(d for d in dirs if not config.is_excluded(rootp / d))
+                for name in sorted(files):
+                    fp = rootp / name
+                    if config.is_excluded(fp):
+                        continue
+                    kind = "source" if name.endswith(SOURCE_SUFFIXES) else "onnx" if name.endswith(ONNX_SUFFIXES) else ""
+                    if not kind or (kind == "onnx" and not want_onnx):
+                        continue
+                    key = os.path.normpath(fp)
+                    if key not in seen:
+                        seen.add(key)
+                        yield Input(str(fp), display_path(fp), kind, explicit=False)
+        elif p.is_file() or not os.path.isdir(p):
+            import stat as _stat
+
+            if not _stat.S_ISREG(st.st_mode):
+                yield UnreadablePath.at(p.as_posix(), f"{raw} is not a regular file")
+                continue
+            key = os.path.normpath(p)
+            if key in seen:
+                continue
+            seen.add(key)
+            kind = "onnx" if raw.endswith(ONNX_SUFFIXES) else "source"
+            yield Input(str(p), display_path(p), kind, explicit=True)
+
+
+class Runner:
+    """Runs the enabled rules over paths. The CLI and :func:`trtlint.check` both go through here."""
+
+    def __init__(self, config: Config, target: Target, enabled: set[str], debug: bool = False) -> None:
+        self.config = config
+        self.target = target
+        self.enabled = enabled
+        self.debug = debug
+        rules = all_rules()
+        self.source_rules: list[SourceRule] = [
+            cls() for code, cls in rules.items() if code in enabled and issubclass(cls, SourceRule)
+        ]
+        self.onnx_rules: list[OnnxRule] = [
+            cls() for code, cls in rules.items() if code in enabled and issubclass(cls, OnnxRule)
+        ]
+        self._ignore_cache: dict[str, set[str]] = {}
+
+    def run(self, paths: Iterable[str]) -> Result:
+        result = Result()
+        want_onnx = bool(self.onnx_rules) and onnx_available()
+        for item in discover(paths, self.config, want_onnx):
+            if isinstance(item, Finding):
+                result.findings.append(item)
+                continue
+            result.files += 1
+            try:
+                found = list(self.lint_one(item, result))
+            except Exception as exc:  # per-file isolation: a bug in trtlint is reported, the run goes on
+                result.debug_tracebacks.append(traceback.format_exc())
+                found = [InternalError.at(item.display, f"internal error while linting: {type(exc).__name__}: {exc}"
+                                          " (please report it; rerun with --debug for the traceback)")]
+            result.findings.extend(found)
+        result.findings.sort(key=lambda f: f.sort_key)
+        return result
+
+    def lint_one(self, item: Input, result: Result) -> Iterator[Finding]:
+        if item.kind == "onnx":
+            yield from self._lint_onnx(item, result)
+        else:
+            yield from self._lint_source(item, result)
+
+    def _run_rule(self, rule: Rule, artifact: object, display: str, result: Result) -> list[Finding]:
+        try:
+            return list(rule.check(artifact))  # type: ignore[attr-defined]
+        except Exception as exc:
+            result.debug_tracebacks.append(traceback.format_exc())
+            return [InternalError.at(display, f"internal error in {rule.code} ({rule.name}): {type(exc).__name__}: "
+                                     f"{exc} (please report it; rerun with --debug)")]
+
+    def _lint_source(self, item: Input, result: Result) -> Iterator[Finding]:
+        from .loaders.source import load_source
+
+        loaded = load_source(item.path, item.display, self.target)
+        if isinstance(loaded, Finding):
+            yield from self._filter([loaded], item.display, [], "")
+            return
+        text = loaded.text
+        found: list[Finding] = []
+        for rule in self.source_rules:
+            tokens = getattr(rule, "requires_text", ())
+            if tokens and not any(t in text for t in tokens):
+                continue
+            found.extend(self._run_rule(rule, loaded, item.display, result))
+        yield from self._filter(found, item.display, loaded.lines, text)
+
+    def _lint_onnx(self, item: Input, result: Result) -> Iterator[Finding]:
+        if not onnx_available():
+            yield LayerUnavailable.at(item.display, "the ONNX layer is not installed; this model was NOT checked",
+                                      hint='pip install "trtlint[onnx]"')
+            return
+        from .loaders.onnx import load_onnx
+
+        loaded = load_onnx(item.path, item.display, self.target)
+        if isinstance(loaded, Finding):
+            yield from self._filter([loaded], item.display, [], "")
+            return
+        found: list[Finding] = list(loaded.load_findings)
+        for rule in self.onnx_rules:
+            found.extend(self._run_rule(rule, loaded, item.display, result))
+        yield from self._filter(found, item.display, [], "")
+
+    def _filter(self, found: list[Finding], display: str, lines: list[str], text: str) -> Iterator[Finding]:
+        """Selection, per-file ignores and noqa. Suppressed findings are kept, marked (SARIF reports them)."""
+        if display not in self._ignore_cache:
+            ignored = self.config.ignored_for(display)
+            self._ignore_cache[display] = {c for c in self.enabled if any(c.startswith(s.upper()) for s in ignored)}
+        per_file = self._ignore_cache[display]
+        file_directives = suppress.file_suppressions(text) if text else []
+        seen: set[tuple[str, int, int, str]] = set()
+        for f in found:
+            if f.code not in self.enabled or f.code in per_file:
+                continue
+            key = (f.code, f.line, f.col, f.message)
+            if key in seen:
+                continue
+            seen.add(key)
+            line = lines[f.line - 1] if 0 < f.line <= len(lines) else ""
+            if line and not f.source_line:
+                f = f.with_(source_line=line)
+            if file_directives and suppress.file_suppresses(file_directives, f.code):
+                f = f.with_(suppressed="file-noqa")
+            elif line and suppress.line_suppresses(line, f.code):
+                f = f.with_(suppressed="noqa")
+            yield f
+
+
+def enabled_codes(select: Iterable[str], ignore: Iterable[str], extend_select: Iterable[str]) -> set[str]:
+    return resolve(all_rules().keys(), select, ignore, extend_select)

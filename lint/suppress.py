@@ -1,0 +1,37 @@
+"""``# noqa`` handling: ``# noqa`` / ``# noqa: TRT101,TRT102`` on a line, ``# trtlint: noqa`` for a whole file."""
+from __future__ import annotations
+
+import re
+
+NOQA_RE = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+FILE_NOQA_RE = re.compile(
+    r"^\s*#\s*trtlint:\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?\s*$", re.IGNORECASE | re.MULTILINE
+)
+
+
+def _codes(text: str | None) -> frozenset[str] | None:
+    """None means every code."""
+    if not text:
+        return None
+    return frozenset(c.upper() for c in re.split(r"[\s,]+", text.strip()) if c)
+
+
+def line_suppresses(line: str, code: str) -> bool:
+    if "#" not in line:
+        return False
+    for m in NOQA_RE.finditer(line):
+        codes = _codes(m.group("codes"))
+        if codes is None or code in codes:
+            return True
+    return False
+
+
+def file_suppressions(text: str) -> list[frozenset[str] | None]:
+    """Each ``# trtlint: noqa`` directive in the file; None in the list means the whole file."""
+    if "trtlint" not in text:
+        return []
+    return [_codes(m.group("codes")) for m in FILE_NOQA_RE.finditer(text)]
+
+
+def file_suppresses(directives: list[frozenset[str] | None], code: str) -> bool:
+    return any(d is None or code in d for d in directives)

@@ -1,0 +1,1 @@
+"""Graph rules: one rule a file."""

@@ -1,0 +1,1 @@
+"""Onnx rules: one rule a file."""

@@ -1,0 +1,1 @@
+"""Source rules: one rule a file."""

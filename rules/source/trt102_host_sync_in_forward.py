@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from trtlint.finding import Finding, Severity
+from trtlint.rule import SourceRule
+from trtlint.source import PY_CAST, Kind, SourceFile
+
+METHODS = {
+    "item": "`.item()` copies one value to the host",
+    "tolist": "`.tolist()` copies the tensor to a Python list on the host",
+    "numpy": "`.numpy()` converts to a NumPy array on the host",
+    "cpu": "`.cpu()` moves the tensor to host memory",
+}
+
+
+class HostSyncInForward(SourceRule):
+    """A CPU round-trip or host sync inside `forward` (or a method `forward` calls).
+
+    ## What it does
+    Flags, in `forward` and the methods and module functions it calls, every call that takes tensor data to
+    the host: `.item()`, `.tolist()`, `.numpy()`, `.cpu()` (so also `.detach().cpu()`), `.to("cpu")`,
+    `float()`/`int()`/`bool()` of a tensor, NumPy functions applied to tensors, `torch.from_numpy`, and
+    `torch.tensor(...)` built from tensor values. Shape reads (`x.shape[0]`, `x.size(1)`) are not flagged.
+
+    ## Why it matters for TensorRT
+    `torch.jit.trace` and the TorchScript ONNX exporter record the value read on the host as a constant: the
+    engine silently reproduces the example input's value forever. `torch.export` stops with a data-dependent
+    error, and on the GPU each sync drains the stream, so the pipeline stalls.
+
+    ## Example
+    ```python
+    def forward(self, x):
+        scale = x.abs().max().item()
+        return x / scale
+    ```
+
+    ## Use instead
+    Keep values on the device as (0-d) tensors and use tensor operations:
+    ```python
+    def forward(self, x):
+        scale = x.abs().amax()
+        return x / scale
+    ```
+
+    ## References
+    - https://pytorch.org/docs/stable/generated/torch.jit.trace.html (tracing records values as constants)
+    - https://pytorch.org/docs/stable/onnx_torchscript.html#avoiding-pitfalls
+    """
+
+    code = "TRT102"
+    name = "host-sync-in-forward"
+    severity = Severity.ERROR
+    tags = ("tracing", "performance")
+    requires_text = ("forward",)
+
+    def check(self, src: SourceFile) -> Iterator[Finding]:
+        for f in src.forward_functions():
+            kinds = src.kinds(f)
+            where = f"`{f.node.name}`" + ("" if f.node.name == "forward" else " (called from forward)")
+            for node in src.walk_function(f):
+                if not isinstance(node, ast.Call):
+                    continue
+                what = self._what(src, node, kinds)
+                if what:
+                    yield self.finding(
+                        f"{what} in {where}: tracing freezes the value as a constant and the GPU stream stalls",
+                        src.path, *src.pos(node),
+                        hint="keep it on the device as a tensor (torch.where, clamp, amax, ...); "
+                        "compute Python values once, outside forward",
+                    )
+
+    @staticmethod
+    def _what(src: SourceFile, call: ast.Call, kinds: dict[str, Kind]) -> str:
+        fn = call.func
+        if isinstance(fn, ast.Attribute):
+            if fn.attr in METHODS and not call.args and not isinstance(fn.value, ast.Constant):
+                if src.kind(fn.value, kinds) != Kind.SHAPE:
+                    return METHODS[fn.attr]
+            if fn.attr == "to" and call.args and _is_cpu_literal(src, call.args[0]):
+                return '`.to("cpu")` moves the tensor to host memory'
+        if isinstance(fn, ast.Name) and fn.id in PY_CAST and fn.id not in src.imports and call.args:
+            if src.kind(call.args[0], kinds) == Kind.TENSOR:
+                return f"`{fn.id}()` of a tensor reads its value on the host"
+        names = src.qualnames(fn)
+        if "torch.from_numpy" in names:
+            return "`torch.from_numpy` builds a tensor from host data"
+        if any(n.startswith("numpy.") for n in names) and any(src.kind(a, kinds) == Kind.TENSOR for a in call.args):
+            return "a NumPy function applied to a tensor copies it to the host"
+        if names & {"torch.tensor", "torch.as_tensor"} and call.args and src.kind(call.args[0], kinds) >= Kind.HOST:
+            return "`torch.tensor(...)` of tensor values round-trips through the host"
+        return ""
+
+
+def _is_cpu_literal(src: SourceFile, node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant) and node.value == "cpu":
+        return True
+    if isinstance(node, ast.Call) and "torch.device" in src.qualnames(node.func) and node.args:
+        return _is_cpu_literal(src, node.args[0])
+    return False

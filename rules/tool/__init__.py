@@ -1,0 +1,1 @@
+"""Tool rules: one rule a file."""

@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""Generate compat_matrix.yaml from the vendored upstream tables in scripts/upstream/ plus hand-kept facts.
+
+Re-runnable and deterministic: ``python scripts/gen_compat_matrix.py`` rewrites compat_matrix.yaml;
+``--check`` exits 1 when the committed file differs from what this script produces (a test runs it).
+Every entry names its source by an id in the ``sources`` table at the top of the output.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import difflib
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+UPSTREAM = ROOT / "scripts" / "upstream"
+OUT = ROOT / "compat_matrix.yaml"
+
+# onnx-tensorrt parser commit shipped with each TensorRT release (scripts/upstream/PROVENANCE.md)
+COMMITS = {
+    "8.0": "4225037958191705a20684019a7df694c81ec39b",
+    "8.2": "4f54a1950e1174dca490900eb7b07cc374f53d41",
+    "8.4": "9f82b2b6072be6c01f65306388e5c07621d3308f",
+    "8.5": "fd119fec8565264add819f8edc801066116a32dd",
+    "8.6": "6ba67d3428e05f690145373ca87fb8d32f98df45",
+    "9.0": "9d2d786c98129ecab62be0759d1ba2e5791ee424",
+    "9.1": "877b5dccf5779d7d7dfa0c45b9c11cbee3b285ce",
+    "9.2": "306247b30da17ec10b578d17c408fe04864d6fe5",
+    "9.3": "1def182e2a04e939130b1070151a048321c6719c",
+    "10.0": "eb43908b02a296ea0594432f06e9d3fac288d672",
+    "10.1": "96e781103cfc4adf4a6bb557e94bac8e693f6f4c",
+    "10.14": "c72727708d4ed8a379c04c4ea235c157ce9c3870",
+    "10.15": "fa5aa9f61e7781d2ca8f5351d42c1f19525a6124",
+    "10.16": "6bde6596eca84abf9afe9b4d21c18c32800fd3ad",
+    "11.1": "7c51a63a719180eb5160c874c111746f3fb46a6b",
+}
+RECONSTRUCTED = {"10.14", "10.15", "10.16", "11.1"}
+# releases without an obtainable table: filled from the nearest documented release below (conservative)
+INTERPOLATED = {**{f"10.{m}": "10.1" for m in range(2, 14)}, "11.0": "10.16"}
+
+NV_RELNOTES = "nvidia-trt-release-notes"
+NV_SUPPORT = "nvidia-trt-support-matrix"
+NV_JETPACK = "nvidia-jetpack-release-notes"
+SOURCES: dict[str, dict[str, str]] = {
+    NV_RELNOTES: {
+        "title": "NVIDIA TensorRT release notes and Python API reference (deprecations, removals, data types)",
+        "url": "https://docs.nvidia.com/deeplearning/tensorrt/latest/getting-started/release-notes.html",
+    },
+    NV_SUPPORT: {
+        "title": "NVIDIA TensorRT support matrix (GPU compute capabilities)",
+        "url": "https://docs.nvidia.com/deeplearning/tensorrt/latest/getting-started/support-matrix.html",
+    },
+    NV_JETPACK: {
+        "title": "NVIDIA JetPack release notes (TensorRT version per JetPack, Jetson GPU architectures)",
+        "url": "https://developer.nvidia.com/embedded/jetpack-archive",
+    },
+    "torch-onnx-constants": {
+        "title": "torch/onnx/_constants.py and the dynamo exporter constants of each released torch wheel",
+        "url": "https://github.com/pytorch/pytorch/tree/main/torch/onnx",
+        "file": "scripts/upstream/torch-onnx-exporter-constants.tsv",
+    },
+    "onnx-version-table": {
+        "title": "onnx.helper.VERSION_TABLE: ONNX release, IR version and default-domain opset",
+        "url": "https://github.com/onnx/onnx/blob/main/docs/Versioning.md",
+    },
+}
+for _v, _c in COMMITS.items():
+    SOURCES[f"onnx-tensorrt-{_v}"] = {
+        "title": f"onnx-tensorrt docs/operators.md shipped with TensorRT {_v}",
+        "url": f"https://github.com/onnx/onnx-tensorrt/blob/{_c}/docs/operators.md",
+        "file": f"scripts/upstream/onnx-tensorrt/operators-trt-{_v}.md",
+        "fidelity": "reconstructed from a text index; whitespace may differ"
+        if _v in RECONSTRUCTED
+        else "byte-exact from git",
+    }
+
+# (release notes) native INT64 from 9.0; BF16/FP8 from 9.0; INT4 from 10.0; FP4 from 10.8
+TYPE_INTRODUCED = {"INT64": (9, 0), "BFLOAT16": (9, 0), "FLOAT8E4M3FN": (9, 0), "INT4": (10, 0), "FLOAT4E2M1": (10, 8)}
+
+TORCH_FIELDS = {
+    "ONNX_MIN_OPSET": "opset_min",
+    "ONNX_DEFAULT_OPSET": "opset_default",
+    "ONNX_MAX_OPSET": "opset_max",
+    "ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET": "torchscript_opset_max",
+    "TORCHLIB_OPSET(dynamo)": "dynamo_opset",
+}
+
+API = [
+    # (python attribute, kind, deprecated in, removed in, replacement)
+    ("max_workspace_size", "IBuilderConfig attribute", "8.3", "10.0",
+     "config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, size)"),
+    ("build_engine", "IBuilder method", "8.0", "10.0",
+     "builder.build_serialized_network(network, config), then IRuntime.deserialize_cuda_engine"),
+    ("EXPLICIT_BATCH", "NetworkDefinitionCreationFlag", "10.0", "11.0",
+     "0 (networks are always explicit-batch from TensorRT 10.0; the flag is ignored)"),
+    ("max_batch_size", "IBuilder attribute (implicit batch)", None, "10.0",
+     "an explicit-batch network with an optimization profile"),
+    ("IInt8EntropyCalibrator2", "implicit-quantization calibrator", "10.1", "11.0",
+     "explicit quantization: Q/DQ nodes from TensorRT Model Optimizer (modelopt) or pytorch-quantization"),
+    ("IInt8EntropyCalibrator", "implicit-quantization calibrator", "10.1", "11.0", "explicit Q/DQ quantization"),
+    ("IInt8MinMaxCalibrator", "implicit-quantization calibrator", "10.1", "11.0", "explicit Q/DQ quantization"),
+    ("IInt8LegacyCalibrator", "implicit-quantization calibrator", "10.1", "11.0", "explicit Q/DQ quantization"),
+    ("int8_calibrator", "IBuilderConfig attribute", "10.1", "11.0", "explicit Q/DQ quantization"),
+    ("BuilderFlag.INT8", "builder precision flag", None, "11.0",
+     "a strongly typed network (TensorRT 11 builds strongly typed only)"),
+    ("BuilderFlag.FP16", "builder precision flag", None, "11.0",
+     "a strongly typed network with FP16 tensors set in the ONNX model"),
+]
+
+JETPACK = {
+    "4": {"tensorrt": "8.2", "boards": {"xavier": 72, "nano": 53, "tx2": 62}},
+    "5": {"tensorrt": "8.5", "boards": {"xavier": 72, "orin": 87}},
+    "6": {"tensorrt": "8.6", "tensorrt_alternatives": ["10.3"], "boards": {"orin": 87}},
+}
+
+TYPE_ALIASES = {
+    "FP32": "FLOAT", "FLOAT32": "FLOAT", "FP16": "FLOAT16", "FLOAT16": "FLOAT16", "BF16": "BFLOAT16",
+    "BFLOAT16": "BFLOAT16", "INT32": "INT32", "INT64": "INT64", "INF64": "INT64", "INT8": "INT8",
+    "UINT8": "UINT8", "BOOL": "BOOL", "FP8": "FLOAT8E4M3FN", "FP4": "FLOAT4E2M1", "INT4": "INT4",
+    "DOUBLE": "DOUBLE", "FP64": "DOUBLE", "STRING": "STRING",
+}
+
+
+def parse_types(text: str) -> list[str]:
+    out: list[str] = []
+    for tok in re.split(r"[,\s]+|\band\b", text):
+        tok = tok.strip().strip(".").upper()
+        if tok in TYPE_ALIASES and TYPE_ALIASES[tok] not in out:
+            out.append(TYPE_ALIASES[tok])
+    return out
+
+
+def _names(text: str) -> list[str]:
+    return re.findall(r"`\s*([A-Za-z_][A-Za-z0-9_]*)\s*`", text)
+
+
+def restriction_checks(op: str, text: str) -> list[dict[str, Any]]:
+    """Turn a restriction sentence into conditions the ONNX rules can test; what is not recognised stays text."""
+    checks: list[dict[str, Any]] = []
+    for sentence in re.split(r"<br\s*/?>|(?<=\.)\s+(?=[A-Z`])", text):
+        s = sentence.strip()
+        if not s:
+            continue
+        m = re.match(r"Supported resize (transformation modes|modes|nearest modes)?:?(.*)", s)
+        m2 = re.match(r"Supported (resize transformation modes|resize modes|nearest modes|aspect ratio policy):(.*)", s)
+        if m2:
+            attr = {
+                "resize transformation modes": "coordinate_transformation_mode",
+                "resize modes": "mode",
+                "nearest modes": "nearest_mode",
+                "aspect ratio policy": "keep_aspect_ratio_policy",
+            }[m2.group(1)]
+            checks.append({"check": "attr_in", "attr": attr, "values": _names(m2.group(2))})
+            continue
+        del m
+        if re.match(r"Antialiasing is not supported", s):
+            checks.append({"check": "attr_in", "attr": "antialias", "values": [0]})
+            continue
+        m = re.search(r"must be (?:an? )?(initializers?|initailizer|constant tensor|build-time constant|resolvable to a constant)", s)
+        if m and "dimension of input" not in s and "evaluate to" not in s:
+            head = s[: m.start()]
+            for name in _names(head):
+                checks.append({"check": "input_constant", "input": name})
+            continue
+        if "evaluate to False" in s:
+            for name in _names(s):
+                checks.append({"check": "input_constant", "input": name})
+            continue
+        m = re.match(r"`(\w+)` must be (zero|0)\b", s)
+        if m and m.group(1).endswith("zero_point"):
+            checks.append({"check": "input_zero", "input": m.group(1)})
+            continue
+        m = re.match(r"`(\w+)` (?:attribute )?must be (-?\d+)\.?$", s)
+        if m:
+            checks.append({"check": "attr_in", "attr": m.group(1), "values": [int(m.group(2))]})
+            continue
+        m = re.match(r"`(\w+)` input must be less than (\d+)", s)
+        if m:
+            checks.append({"check": "input_max", "input": m.group(1), "max": int(m.group(2)) - 1})
+            continue
+        m = re.match(r"`(\w+)` other than `(\w+)` is not supported", s)
+        if m:
+            checks.append({"check": "attr_in", "attr": m.group(1), "values": [m.group(2)]})
+            continue
+        if re.match(r"`dilations` must be empty or all ones", s):
+            checks.append({"check": "attr_all_ones", "attr": "dilations"})
+            continue
+        if re.search(r"`Indices` output tensor unsupported|Only the first output `Y` is supported", s):
+            checks.append({"check": "max_outputs", "count": 1})
+            continue
+    return checks
+
+
+def parse_table(version: str) -> dict[str, Any]:
+    path = UPSTREAM / "onnx-tensorrt" / f"operators-trt-{version}.md"
+    text = path.read_text(encoding="utf-8")
+    src = f"onnx-tensorrt-{version}"
+    m = re.search(r"inclusive range of opset (\d+) to opset (\d+)", text)
+    if m:
+        opset = {"min": int(m.group(1)), "max": int(m.group(2)), "source": src}
+    else:
+        m = re.search(r"up to Opset (\d+)", text, re.I)
+        if not m:
+            raise SystemExit(f"{path}: no opset range found")
+        opset = {"min": 7, "max": int(m.group(1)), "source": src,
+                 "note": "the table declares only a ceiling; 7, the oldest opset torch exports, is assumed as floor"}
+    m = re.search(r"supports the following ONNX data types: (.*)", text)
+    types = parse_types(m.group(1)) if m else []
+    ops: dict[str, Any] = {}
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or cells[0] in ("Operator", "") or set(cells[0]) <= set("-: "):
+            continue
+        name, supported = cells[0], cells[1].upper().startswith("Y")
+        entry: dict[str, Any] = {"supported": supported}
+        if len(cells) > 2 and cells[2]:
+            entry["types"] = parse_types(cells[2])
+        restr = cells[3].strip() if len(cells) > 3 else ""
+        if restr:
+            entry["restrictions"] = re.sub(r"\s+", " ", restr.replace("<br />", " ").replace("<br/>", " ")).strip()
+            checks = restriction_checks(name, restr)
+            if checks:
+                entry["checks"] = checks
+        ops[name] = entry
+    return {"opset": opset, "types": {"declared": types, "source": src}, "operators": ops}
+
+
+def vkey(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split("."))
+
+
+def ir_version_for_opset(opset: int) -> dict[str, Any]:
+    import onnx.helper
+
+    rows = [r for r in onnx.helper.VERSION_TABLE if r[2] >= opset]
+    ir = min(r[1] for r in rows) if rows else max(r[1] for r in onnx.helper.VERSION_TABLE)
+    return {"max": ir, "source": "onnx-version-table",
+            "note": "IR version of the first ONNX release that defines the table's opset ceiling"}
+
+
+def trt_entry(version: str, table: dict[str, Any]) -> dict[str, Any]:
+    v = vkey(version)
+    entry: dict[str, Any] = {
+        "opset": table["opset"],
+        "ir_version": ir_version_for_opset(table["opset"]["max"]),
+        "types": dict(table["types"]),
+        "int64": {"mode": "native" if v >= (9, 0) else "cast-to-int32", "source": NV_RELNOTES},
+        "double": {"mode": "cast-to-float", "source": NV_RELNOTES},
+        "type_support": {t: v >= since for t, since in TYPE_INTRODUCED.items()},
+        "strongly_typed_only": v >= (11, 0),
+    }
+    entry["type_support_source"] = NV_RELNOTES
+    if v >= (10, 5):
+        entry["compute_capability"] = {"min": 75, "source": NV_SUPPORT, "note": "Volta (sm_70/72) removed in 10.5"}
+    return entry
+
+
+def torch_table() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with open(UPSTREAM / "torch-onnx-exporter-constants.tsv", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader((ln for ln in fh if not ln.startswith("#")), delimiter="\t")]
+    for row in rows:
+        ver = ".".join(row["torch"].split(".")[:2])
+        entry: dict[str, Any] = {"source": "torch-onnx-constants", "release": row["torch"]}
+        for col, key in TORCH_FIELDS.items():
+            m = re.match(r"(\d+)", row[col] or "")
+            entry[key] = int(m.group(1)) if m else None
+            if row[col] and "not verified" in row[col]:
+                entry[f"{key}_note"] = row[col]
+        d = row["export(dynamo=) default"]
+        entry["dynamo_default"] = d == "True"
+        entry["has_dynamo_kwarg"] = d in ("True", "False")
+        out[ver] = entry
+    return out
+
+
+def build() -> dict[str, Any]:
+    trt: dict[str, Any] = {}
+    tables = {v: parse_table(v) for v in COMMITS}
+    for v, table in tables.items():
+        e = trt_entry(v, table)
+        e["operators"] = table["operators"]
+        e["source"] = f"onnx-tensorrt-{v}"
+        e["interpolated"] = False
+        trt[v] = e
+    for v, base in INTERPOLATED.items():
+        e = trt_entry(v, tables[base])
+        e["operators_from"] = base
+        e["source"] = f"onnx-tensorrt-{base}"
+        e["interpolated"] = True
+        e["note"] = (f"no operator table obtainable for {v}; the {base} table stands in (conservative: operators "
+                     f"added after {base} are reported unsupported)")
+        trt[v] = e
+    api = [
+        {"name": n, "kind": k, "deprecated": d, "removed": r, "replacement": rep, "source": NV_RELNOTES}
+        for n, k, d, r, rep in API
+    ]
+    return {
+        "schema": 1,
+        "generated_by": "scripts/gen_compat_matrix.py (do not edit by hand)",
+        "sources": SOURCES,
+        "tensorrt": dict(sorted(trt.items(), key=lambda kv: vkey(kv[0]))),
+        "torch": torch_table(),
+        "api": api,
+        "jetpack": {k: dict(v, source=NV_JETPACK) for k, v in JETPACK.items()},
+    }
+
+
+def render() -> str:
+    header = "# trtlint compatibility matrix. Generated by scripts/gen_compat_matrix.py from scripts/upstream/.\n"
+    return header + yaml.safe_dump(build(), sort_keys=False, width=120, allow_unicode=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--check", action="store_true", help="exit 1 if compat_matrix.yaml is not up to date")
+    ap.add_argument("--output", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    text = render()
+    if args.check:
+        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+        if current != text:
+            sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), text.splitlines(True), "committed", "generated", n=1))
+            return 1
+        return 0
+    args.output.write_text(text, encoding="utf-8")
+    print(f"wrote {args.output} ({len(text.splitlines())} lines)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
