@@ -95,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `trtlint rule --all | head`
+        sys.stdout = open(os.devnull, "w")
+        return EXIT_CLEAN
     except Exception as exc:  # an internal error: say so plainly
         if debug:
             traceback.print_exc()

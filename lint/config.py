@@ -53,7 +53,7 @@ class Config:
 
 def _rel(path: Path, root: Path) -> str:
     try:
-        return Path(os.path.relpath(path.resolve(), root.resolve())).as_posix()
+        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root))).as_posix()
     except ValueError:
         return path.as_posix()
 

@@ -34,16 +34,17 @@ def decode(data: bytes, display: str) -> str | Finding:
         return BinaryFile.at(display, "file holds binary data (NUL bytes), not Python source; not linted")
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:
-        return NotUtf8.at(display, f"cannot determine the source encoding: {exc.msg}")
+    except SyntaxError:
+        encoding = "utf-8"  # no usable coding cookie: Python reads UTF-8, so report where UTF-8 fails
     try:
         return data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         start = getattr(exc, "start", 0)
         line = data[:start].count(b"\n") + 1
         col = start - (data.rfind(b"\n", 0, start) + 1) + 1
-        return NotUtf8.at(display, f"not valid {encoding}: {exc}", line=line, col=col,
-                          hint="re-save the file as UTF-8")
+        reason = getattr(exc, "reason", str(exc))
+        return NotUtf8.at(display, f"not valid {encoding} (byte {start}: {reason}); Python cannot import it",
+                          line=line, col=col, hint="re-save the file as UTF-8, or declare its encoding (PEP 263)")
 
 
 def load_source(path: str, display: str, target: Target | None) -> SourceFile | Finding:

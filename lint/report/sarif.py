@@ -33,11 +33,11 @@ def relative_uri(path: str, root: Path) -> str:
     p = Path(path)
     absolute = p if p.is_absolute() else Path.cwd() / p
     try:
-        rel = os.path.relpath(absolute.resolve(), root)
+        rel = os.path.relpath(os.path.abspath(absolute), root)
     except ValueError:
-        return absolute.as_uri()
+        return Path(os.path.abspath(absolute)).as_uri()
     if rel.startswith(".."):
-        return absolute.resolve().as_uri()
+        return Path(os.path.abspath(absolute)).as_uri()
     return Path(rel).as_posix()
 
 

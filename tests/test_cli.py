@@ -1,0 +1,248 @@
+"""The command line as a user of ruff would poke at it: exit codes, selectors, config, noqa, fixes, bad input."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import CLEAN, HAZARD, run_cli, run_subprocess
+
+
+def findings(r) -> list[dict]:
+    return json.loads(r.out)
+
+
+def test_exit_codes(project: Path) -> None:
+    assert run_cli("check", "--isolated", str(project / "clean.py")).code == 0
+    r = run_cli("check", "--isolated", str(project / "hazard.py"))
+    assert r.code == 1
+    assert "hazard.py:6:20: TRT102 [error]" in r.out
+    assert "   6 |         return x * x.sum().item()" in r.out  # the offending line
+    assert "= help:" in r.out
+    assert run_cli("check", "--isolated", "--exit-zero", str(project)).code == 0
+
+
+def test_default_command_is_check(project: Path) -> None:
+    assert run_cli("--isolated", str(project / "hazard.py")).code == 1
+
+
+def test_bad_flag_is_one_line_exit_2() -> None:
+    r = run_cli("check", "--no-such-flag")
+    assert r.code == 2 and r.out == ""
+    assert len(r.err.strip().splitlines()) == 1 and "--no-such-flag" in r.err
+
+
+@pytest.mark.parametrize("flag", ["--select", "--ignore", "--extend-select"])
+def test_unknown_selector_names_choices(project: Path, flag: str) -> None:
+    r = run_cli("check", "--isolated", flag, "XYZ9", str(project))
+    assert r.code == 2 and "unknown rule selector 'XYZ9'" in r.err and "TRT1" in r.err
+
+
+def test_bad_target_is_exit_2(project: Path) -> None:
+    r = run_cli("check", "--isolated", "--target", "tensorflow2", str(project))
+    assert r.code == 2 and "cannot read target" in r.err
+
+
+def test_select_ignore_prefixes(project: Path) -> None:
+    hazard = str(project / "hazard.py")
+    assert run_cli("check", "--isolated", "--select", "TRT106", hazard).code == 0
+    assert run_cli("check", "--isolated", "--select", "TRT1", hazard).code == 1
+    assert run_cli("check", "--isolated", "--ignore", "TRT10", hazard).code == 0
+    # the more specific selector wins
+    assert run_cli("check", "--isolated", "--ignore", "TRT1", "--extend-select", "TRT102", hazard).code == 1
+    assert run_cli("check", "--isolated", "--select", "ALL", "--ignore", "TRT102", hazard).code == 0
+
+
+def test_config_in_pyproject(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.trtlint]\nignore = ["TRT102"]\ntarget = "trt8.6"\n')
+    r = run_cli("check", "--output-format", "concise", str(project))
+    assert r.code == 0, r.out
+    assert "target TensorRT 8.6" in r.out
+    # the command line wins over the file
+    assert run_cli("check", "--ignore", "TRT106", str(project)).code == 1
+
+
+def test_config_found_walking_up(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.trtlint]\nper-file-ignores = { "sub/*.py" = ["TRT102"] }\n')
+    (project / "sub").mkdir()
+    (project / "sub" / "m.py").write_text(HAZARD)
+    assert run_cli("check", str(project / "sub")).code == 0
+    assert run_cli("check", str(project / "hazard.py")).code == 1
+
+
+@pytest.mark.parametrize(
+    "body, needle",
+    [
+        ('[tool.trtlint]\nselct = ["ALL"]\n', "unknown key selct"),
+        ('[tool.trtlint]\nselect = ["TRT999X"]\n', "unknown rule selector"),
+        ('[tool.trtlint]\nselect = 3\n', "must be a list of strings"),
+        ("[tool.trtlint\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_exit_2(project: Path, body: str, needle: str) -> None:
+    cfg = project / "pyproject.toml"
+    cfg.write_text(body)
+    r = run_cli("check", "--config", str(cfg), str(project))
+    assert r.code == 2 and needle in r.err, r.err
+    assert len(r.err.strip().splitlines()) == 1
+    if "unknown key" in needle:
+        assert "valid keys: select, ignore" in r.err
+
+
+def test_exclude(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.trtlint]\nextend-exclude = ["hazard.py"]\n')
+    assert run_cli("check", str(project)).code == 0
+
+
+def test_noqa_line_and_file(tmp_path: Path) -> None:
+    p = tmp_path / "m.py"
+    p.write_text(HAZARD.replace(".item()", ".item()  # noqa: TRT102"))
+    assert run_cli("check", "--isolated", str(p)).code == 0
+    p.write_text(HAZARD.replace(".item()", ".item()  # noqa"))
+    assert run_cli("check", "--isolated", str(p)).code == 0
+    p.write_text(HAZARD.replace(".item()", ".item()  # noqa: TRT101"))
+    assert run_cli("check", "--isolated", str(p)).code == 1
+    p.write_text("# trtlint: noqa\n" + HAZARD)
+    assert run_cli("check", "--isolated", str(p)).code == 0
+    p.write_text("# trtlint: noqa: TRT106\n" + HAZARD)
+    assert run_cli("check", "--isolated", str(p)).code == 1
+
+
+def test_json_is_stable_and_documented(project: Path) -> None:
+    r = run_cli("check", "--isolated", "--output-format", "json", str(project))
+    data = findings(r)
+    assert [set(d) for d in data] == [{
+        "code", "name", "severity", "message", "hint", "path", "line", "column", "end_line", "end_column",
+        "fixable", "fix", "suppressed",
+    }]
+    assert data[0]["code"] == "TRT102" and data[0]["line"] == 6 and data[0]["column"] == 20
+    assert r.out == run_cli("check", "--isolated", "--output-format", "json", str(project)).out
+
+
+def test_github_format(project: Path) -> None:
+    r = run_cli("check", "--isolated", "--output-format", "github", str(project))
+    line = r.out.strip()
+    assert line.startswith("::error file=")
+    assert ",line=6,col=20," in line and "title=trtlint (TRT102)::TRT102 " in line
+
+
+def test_statistics_and_output_file(project: Path, tmp_path: Path) -> None:
+    r = run_cli("check", "--isolated", "--statistics", str(project))
+    assert r.out.splitlines()[0].split("\t") == ["    1", "TRT102", "host-sync-in-forward"]
+    out = tmp_path / "r.json"
+    r = run_cli("check", "--isolated", "--output-format", "json", "-o", str(out), str(project))
+    assert r.code == 1 and json.loads(out.read_text())[0]["code"] == "TRT102"
+
+
+EXPORT = '''import torch
+import torchvision
+
+model = torchvision.models.resnet18()
+torch.onnx.export(model, torch.randn(1, 3, 224, 224), "r.onnx")
+'''
+
+
+def test_fix_and_diff(tmp_path: Path) -> None:
+    p = tmp_path / "export.py"
+    p.write_text(EXPORT)
+    r = run_cli("check", "--isolated", "--diff", str(p))
+    assert r.code == 1 and "+torch.onnx.export(model.eval(), " in r.out
+    assert p.read_text() == EXPORT  # --diff changes nothing
+    r = run_cli("check", "--isolated", "--fix", str(p))
+    assert r.code == 0, r.out
+    assert "torch.onnx.export(model.eval(), torch.randn" in p.read_text()
+    assert run_cli("check", "--isolated", str(p)).code == 0
+
+
+def test_add_noqa_adopts_existing_findings(project: Path) -> None:
+    r = run_cli("check", "--isolated", "--add-noqa", str(project))
+    assert r.code == 0 and "1 line" in r.err
+    assert "# noqa: TRT102" in (project / "hazard.py").read_text()
+    assert run_cli("check", "--isolated", str(project)).code == 0
+    # a new finding still fails the build
+    (project / "new.py").write_text(HAZARD)
+    assert run_cli("check", "--isolated", str(project)).code == 1
+
+
+def test_rule_docs() -> None:
+    r = run_cli("rule", "TRT102")
+    assert r.code == 0
+    for section in ("What it does:", "Why it matters for TensorRT:", "Example:", "Use instead:", "References:"):
+        assert section in r.out
+    assert run_cli("rule", "--all").out.count("What it does:") >= 10
+    assert run_cli("rule", "TRT0").code == 2
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def test_bad_inputs_never_traceback(tmp_path: Path) -> None:
+    (tmp_path / "syntax.py").write_text("def forward(self, x)\n    return x\n")
+    (tmp_path / "latin1.py").write_bytes(b"# caf\xe9\nx = 1\n")
+    (tmp_path / "binary.py").write_bytes(b"PK\x03\x04\x00\x00binary")
+    (tmp_path / "empty.py").write_text("")
+    (tmp_path / "huge.py").write_bytes(b"x = 1\n" * (2 * 1024 * 1024))
+    (tmp_path / "good.py").write_text(HAZARD)
+    os.symlink(tmp_path / "loop", tmp_path / "loop")
+    os.symlink(tmp_path, tmp_path / "dirloop")
+    r = run_cli("check", "--isolated", "--output-format", "concise", str(tmp_path), str(tmp_path / "missing.py"),
+                str(tmp_path / "loop"))
+    assert r.code == 2
+    assert "Traceback" not in r.out + r.err
+    lines = r.out.splitlines()
+    for name, code in [("syntax.py:1:21", "TRT901"), ("latin1.py:1:6", "TRT902"), ("binary.py:1:1", "TRT903"),
+                       ("huge.py:1:1", "TRT904"), ("missing.py:1:1", "TRT905"), ("loop:1:1", "TRT905"),
+                       ("good.py:6:20", "TRT102")]:
+        assert sum(1 for ln in lines if name in ln and code in ln) == 1, (name, code, r.out)
+    assert not any("empty.py" in ln for ln in lines)  # an empty module is valid Python
+
+
+def test_source_is_never_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "executed"
+    (tmp_path / "evil.py").write_text(f"open({str(marker)!r}, 'w').write('x')\nimport os\nos._exit(3)\n")
+    (tmp_path / "conftest.py").write_text(f"open({str(marker)!r}, 'w').write('x')\n")
+    r = run_cli("check", "--isolated", str(tmp_path))
+    assert r.code == 0 and not marker.exists()
+
+
+def test_internal_error_is_reported_and_run_goes_on(project: Path, monkeypatch) -> None:
+    from trtlint.rules.source.trt102_host_sync_in_forward import HostSyncInForward
+
+    def boom(self, src):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(HostSyncInForward, "check", boom)
+    (project / "export.py").write_text(EXPORT)
+    r = run_cli("check", "--isolated", "--output-format", "concise", str(project))
+    assert r.code == 2
+    assert r.out.count("internal error in TRT102 (host-sync-in-forward): RuntimeError: boom") == 2
+    assert "export.py:5:19: TRT106" in r.out  # the other rules and files still ran
+
+
+def test_api_check(project: Path) -> None:
+    import trtlint
+
+    found = trtlint.check([str(project)], use_config=False)
+    assert [(f.code, f.line) for f in found] == [("TRT102", 6)]
+    assert trtlint.check([str(project)], select=["TRT106"], use_config=False) == []
+
+
+def test_light_core_imports_no_heavy_package(project: Path, tmp_path: Path) -> None:
+    """Linting sources must work with torch, onnx and tensorrt unimportable, and must not import them."""
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class _Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('torch', 'onnx', 'tensorrt', 'onnxruntime', 'polygraphy', 'numpy'):\n"
+        "            raise ImportError('blocked for the light-core test: ' + name)\n"
+        "sys.meta_path.insert(0, _Block())\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(blocker), *sys.path]))
+    r = run_subprocess("check", "--isolated", "--output-format", "json", str(project), env=env)
+    assert r.code == 1, r.err
+    assert [d["code"] for d in json.loads(r.out)] == ["TRT102"]

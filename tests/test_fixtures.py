@@ -1,0 +1,62 @@
+"""Fixture tests in the TorchFix style: fixtures/source/NAME.py beside NAME.expected (``line:col CODE`` lines).
+
+Regenerate after a deliberate change with ``TRTLINT_REGEN=1 pytest tests/test_fixtures.py`` and review the diff.
+A fixture may pin options in its first line: ``# trtlint-fixture: --target trt8.6``.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from trtlint.registry import all_rules
+from trtlint.rule import SourceRule
+
+from .conftest import FIXTURES, run_cli
+
+SOURCE = sorted((FIXTURES / "source").glob("*.py"))
+
+
+def options(path: Path) -> list[str]:
+    first = path.read_text(encoding="utf-8").splitlines()[:1]
+    m = re.match(r"#\s*trtlint-fixture:\s*(.*)", first[0]) if first else None
+    return shlex.split(m.group(1)) if m else []
+
+
+def lint(path: Path) -> list[str]:
+    r = run_cli("check", "--isolated", "--output-format", "json", *options(path), str(path))
+    assert r.code in (0, 1), r.err
+    import json
+
+    return [f"{f['line']}:{f['column']} {f['code']}" for f in json.loads(r.out)]
+
+
+@pytest.mark.parametrize("path", SOURCE, ids=[p.name for p in SOURCE])
+def test_source_fixture(path: Path) -> None:
+    expected_file = path.with_suffix(".expected")
+    got = lint(path)
+    if os.environ.get("TRTLINT_REGEN"):
+        expected_file.write_text("".join(f"{g}\n" for g in got))
+    expected = expected_file.read_text().split("\n") if expected_file.exists() else None
+    assert expected is not None, f"{expected_file.name} missing: run with TRTLINT_REGEN=1 once, then review it"
+    assert got == [e for e in expected if e]
+
+
+def test_clean_fixtures_are_clean() -> None:
+    for path in SOURCE:
+        if path.stem.endswith("_clean"):
+            rule = path.stem.split("_")[0].upper()
+            assert not [g for g in lint(path) if g.endswith(rule)], f"{path.name} triggers {rule}"
+
+
+@pytest.mark.parametrize("code", [c for c, r in all_rules().items() if issubclass(r, SourceRule)])
+def test_every_source_rule_has_hazard_and_clean_fixture(code: str) -> None:
+    prefix = code.lower() + "_"
+    hazards = [p for p in SOURCE if p.name.startswith(prefix) and not p.stem.endswith("_clean")]
+    cleans = [p for p in SOURCE if p.name.startswith(prefix) and p.stem.endswith("_clean")]
+    assert hazards and cleans, f"{code} needs fixtures/source/{prefix}*.py and {prefix}*_clean.py"
+    fired = [g for p in hazards for g in p.with_suffix(".expected").read_text().split() if g == code]
+    assert fired, f"no hazard fixture of {code} expects it to fire"
