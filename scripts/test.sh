@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command of README.md (and of .ci/run): a fresh virtual environment, trtlint with its ONNX layer
+# and test tools, the real-world model sources the false-positive tests read, torch for the ONNX export
+# tests, then pytest. Re-running reuses the environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${TRTLINT_TEST_VENV:-.venv-test}"
+PY="${PYTHON:-python3}"
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+PIP=("$VENV/bin/python" -m pip -q --disable-pip-version-check)
+"${PIP[@]}" install -e '.[dev,onnx]'
+# torch + torchvision for exporting real models to ONNX (CPU is enough); timm's sources for the
+# false-positive test (read, never imported by trtlint). Skip with TRTLINT_TEST_LIGHT=1.
+if [ "${TRTLINT_TEST_LIGHT:-0}" != "1" ]; then
+  "${PIP[@]}" install "torch==2.14.1" "torchvision==0.29.1"
+  "${PIP[@]}" install --no-deps "timm==1.0.31"
+fi
+exec "$VENV/bin/python" -m pytest "$@"
