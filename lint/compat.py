@@ -97,6 +97,18 @@ class Target:
             raise TargetError(f"TensorRT {self.trt_str} is older than the oldest in the matrix ({lowest})")
         return dict(table[below[-1][1]], version=below[-1][1])
 
+    def operators(self) -> dict[str, Any]:
+        """The target's ONNX operator table (for interpolated releases, the table that stands in)."""
+        entry = self.trt_entry()
+        if "operators" in entry:
+            return entry["operators"]
+        return load_matrix()["tensorrt"][entry["operators_from"]]["operators"]
+
+    def supports_op(self, op: str) -> bool | None:
+        """True/False from the table; None where the table does not list the operator."""
+        info = self.operators().get(op)
+        return None if info is None else bool(info.get("supported"))
+
     def opset_range(self) -> tuple[int, int]:
         o = self.trt_entry()["opset"]
         return int(o["min"]), int(o["max"])

@@ -75,6 +75,8 @@ class SourceFile:
         self.calls: list[ast.Call] = []
         self._index()
         self._forward: list[FunctionInfo] | None = None
+        self._by_name: dict[tuple[str, str], list[FunctionInfo]] | None = None
+        self._return_kinds: dict[int, Kind] = {}
 
     # ---------------------------------------------------------------- positions
     def _char_col(self, line: int, byte_col: int) -> int:
@@ -186,14 +188,24 @@ class SourceFile:
         self._forward = result
         return result
 
-    def walk_function(self, f: FunctionInfo) -> Iterator[ast.AST]:
-        """Nodes of a function body, not descending into nested classes (nested functions are part of it)."""
+    def walk_function(self, f: FunctionInfo, eval_path: bool = True) -> Iterator[ast.AST]:
+        """Nodes of a function body, not descending into nested classes (nested functions are part of it).
+
+        With ``eval_path`` the branches that run only in training mode (``if self.training:`` bodies,
+        ``if not self.training:`` else-branches) are skipped: an export in eval mode never records them.
+        """
         stack: list[ast.AST] = list(reversed(f.node.body))
         while stack:
             node = stack.pop()
             yield node
             if isinstance(node, ast.ClassDef):
                 continue
+            if eval_path and isinstance(node, (ast.If, ast.IfExp)):
+                mode = _training_test(node.test)
+                if mode is not None:
+                    keep = node.orelse if mode else node.body
+                    stack.extend(reversed(keep if isinstance(keep, list) else [keep]))
+                    continue
             stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
     # ---------------------------------------------------------------- value kinds
@@ -297,6 +309,32 @@ class SourceFile:
             return self.kind(e.value, kinds)  # type: ignore[attr-defined]
         return Kind.PY
 
+    def _local_callee(self, fn: ast.AST) -> list[FunctionInfo]:
+        """Definitions in this file that ``self.m(...)`` or ``f(...)`` may call."""
+        if self._by_name is None:
+            self._by_name = {}
+            top = {id(n) for n in self.tree.body}
+            for f in self.functions:
+                key = ("m", f.node.name) if f.cls is not None else ("f", f.node.name)
+                if f.cls is not None or id(f.node) in top:
+                    self._by_name.setdefault(key, []).append(f)
+        if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and fn.value.id == "self":
+            return self._by_name.get(("m", fn.attr), [])
+        if isinstance(fn, ast.Name) and fn.id not in self.imports:
+            return self._by_name.get(("f", fn.id), [])
+        return []
+
+    def return_kind(self, f: FunctionInfo) -> Kind:
+        """The highest kind any ``return`` of ``f`` gives (TENSOR while being computed: recursion)."""
+        key = id(f.node)
+        if key in self._return_kinds:
+            return self._return_kinds[key]
+        self._return_kinds[key] = Kind.TENSOR
+        kinds = self.kinds(f)
+        result = max((self.kind(v, kinds) for v in _returns(f)), default=Kind.PY)
+        self._return_kinds[key] = result
+        return result
+
     def _call_kind(self, call: ast.Call, kinds: dict[str, Kind]) -> Kind:
         fn = call.func
         if isinstance(fn, ast.Attribute):
@@ -329,6 +367,10 @@ class SourceFile:
             if any(n.rsplit(".", 1)[-1].startswith(("is_", "get_")) for n in names):
                 return Kind.PY
             return Kind.TENSOR
+        # a method or function of this file: what its ``return`` statements give
+        local = self._local_callee(fn)
+        if local:
+            return max(self.return_kind(f) for f in local)
         # ``self.layer(x)``: a submodule applied to a tensor gives a tensor
         if (
             isinstance(fn, (ast.Attribute, ast.Subscript))
@@ -343,3 +385,33 @@ def _rooted_at_self(node: ast.AST) -> bool:
     while isinstance(node, (ast.Attribute, ast.Subscript)):
         node = node.value
     return isinstance(node, ast.Name) and node.id == "self"
+
+
+def _returns(f: FunctionInfo) -> Iterator[ast.expr]:
+    stack: list[ast.AST] = list(f.node.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return) and node.value is not None:
+            yield node.value
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _is_self_training(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "training"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
+
+
+def _training_test(test: ast.AST) -> bool | None:
+    """True: the body runs only in training mode; False: the else-branch does; None: neither."""
+    if _is_self_training(test):
+        return True
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and any(_is_self_training(v) for v in test.values):
+        return True
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _is_self_training(test.operand):
+        return False
+    return None

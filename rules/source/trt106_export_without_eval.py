@@ -32,6 +32,8 @@ class ExportWithoutEval(SourceRule):
     the same scope: a model built or loaded there and never switched, a constructor call passed directly,
     `model.eval` written without the call, or `model.train()` called after `eval()`.
     Models that arrive as function parameters are left alone: the caller may have switched them.
+    `torch.jit.script` is reported as a note: scripting keeps both modes (the branch on `self.training` stays
+    in the graph), so the mode only matters when the scripted module is later saved or exported.
 
     ## Why it matters for TensorRT
     In training mode Dropout is active and BatchNorm normalises with batch statistics. The exporter records
@@ -74,9 +76,16 @@ class ExportWithoutEval(SourceRule):
                 continue
             problem = self._problem(src, call, model)
             if problem:
+                scripted = api == "torch.jit.script"
+                consequence = (
+                    "the scripted module keeps `training=True`, so whoever saves or exports it must call `.eval()`"
+                    if scripted
+                    else f"`{api}` records training-mode Dropout and BatchNorm into the graph"
+                )
                 yield self.finding(
-                    f"{problem}; `{api}` records training-mode Dropout and BatchNorm into the graph",
+                    f"{problem}; {consequence}",
                     src.path, *src.pos(model),
+                    severity=Severity.NOTE if scripted else None,
                     hint="call `.eval()` on the model before exporting (and keep `.train()` out of the way)",
                     fix=append_fix(src, model, ".eval()", "call .eval() on the model passed to the exporter"),
                 )

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from trtlint.finding import Finding, Severity
+from trtlint.rule import SourceRule
+from trtlint.source import FunctionInfo, Kind, SourceFile
+
+WHAT = {
+    ast.If: "`if`",
+    ast.While: "`while`",
+    ast.Assert: "`assert`",
+    ast.IfExp: "a conditional expression",
+    ast.BoolOp: "an `and`/`or` short-circuit",
+    ast.comprehension: "a comprehension filter",
+}
+
+
+def data_dependent_conditions(
+    src: SourceFile, functions: list[FunctionInfo] | None = None
+) -> Iterator[tuple[FunctionInfo, ast.AST, ast.AST]]:
+    """(function, statement, condition) for each condition that depends on tensor *values* in forward code."""
+    for f in functions if functions is not None else src.forward_functions():
+        kinds = src.kinds(f)
+        tests: set[int] = set()
+        for node in src.walk_function(f):
+            conds: list[ast.AST] = []
+            if isinstance(node, (ast.If, ast.While, ast.Assert, ast.IfExp)):
+                conds = [node.test]
+            elif isinstance(node, ast.comprehension):
+                conds = list(node.ifs)
+            elif isinstance(node, ast.BoolOp) and id(node) not in tests:
+                conds = node.values[:-1]  # the last operand is returned, not tested
+            for cond in conds:
+                tests.add(id(cond))
+                if src.kind(cond, kinds) >= Kind.HOST:
+                    yield f, node, cond
+
+
+class DataDependentControlFlow(SourceRule):
+    """Control flow in `forward` that depends on tensor values: tracing keeps one branch and drops the other.
+
+    ## What it does
+    Flags `if`, `elif`, `while`, `assert`, conditional expressions, `and`/`or` short-circuits and comprehension
+    filters in `forward` (and the methods and functions it calls) whose condition depends on tensor *values*:
+    reductions (`x.mean() > 0.5`), `.any()`/`.all()`, tensor comparisons, `torch.*` results, `.item()`, and
+    names bound from them. Not flagged: `self.training`, Python arguments and config attributes, shape and
+    rank checks (`x.dim()`, `x.ndim`, `x.shape[i]`, `x.size(i)`, `len(x)`), `isinstance`, `is None`,
+    `torch.jit.is_scripting()` and friends, and branches that only run in training mode.
+
+    ## Why it matters for TensorRT
+    `torch.jit.trace` (and the TorchScript-based `torch.onnx.export`) runs the model once and records only the
+    branch the example input took; the other branch silently disappears from the ONNX graph and the TensorRT
+    engine. `torch.export` refuses the model with a data-dependent guard error instead.
+
+    ## Example
+    ```python
+    def forward(self, x):
+        if x.mean() > 0.5:
+            return self.a(x)
+        return self.b(x)
+    ```
+
+    ## Use instead
+    Compute both sides and select with a tensor op, or make the branch explicit to the exporter:
+    ```python
+    def forward(self, x):
+        return torch.where(x.mean() > 0.5, self.a(x), self.b(x))
+    ```
+    or `torch.cond(x.mean() > 0.5, self.a, self.b, (x,))` with `torch.export`, or `torch.jit.script`.
+
+    ## References
+    - https://pytorch.org/docs/stable/generated/torch.jit.trace.html (tracing does not record control flow)
+    - https://pytorch.org/docs/stable/generated/torch.cond.html
+    - https://pytorch.org/docs/stable/export.html#data-dependent-control-flow
+    """
+
+    code = "TRT101"
+    name = "data-dependent-control-flow"
+    severity = Severity.ERROR
+    tags = ("tracing", "control-flow")
+    requires_text = ("forward",)
+
+    def check(self, src: SourceFile) -> Iterator[Finding]:
+        for f, node, cond in data_dependent_conditions(src):
+            what = WHAT.get(type(node), "a condition")
+            where = "`forward`" if f.node.name == "forward" else f"`{f.node.name}` (called from forward)"
+            yield self.finding(
+                f"{what} in {where} depends on tensor values (`{_short(src.segment(cond))}`): "
+                "tracing records only the branch the example input takes",
+                src.path, *src.pos(cond),
+                hint="select with torch.where(cond, a, b), use torch.cond with torch.export, or torch.jit.script "
+                "this module",
+            )
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

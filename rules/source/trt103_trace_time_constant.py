@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from trtlint.finding import Finding, Severity
+from trtlint.rule import SourceRule
+from trtlint.source import Kind, SourceFile
+
+NONDETERMINISM = {
+    "random.": "Python's `random`",
+    "numpy.random.": "NumPy's random generator",
+    "time.": "`time`",
+    "datetime.": "`datetime`",
+    "uuid.": "`uuid`",
+}
+
+
+class TraceTimeConstant(SourceRule):
+    """A Python value computed at trace time in `forward`: it becomes a constant of the exported graph.
+
+    ## What it does
+    In `forward` and what it calls, flags (as warnings) Python or NumPy randomness and clock reads, which
+    tracing evaluates once; and (as notes) shape values turned into Python numbers that then size the graph:
+    `int(x.shape[0])`/`float(x.size(1))`, loops over `range(x.size(0))`, and `for t in tensor` loops, which
+    trace unrolls for the example's size. Code that only runs in training mode is skipped.
+
+    ## Why it matters for TensorRT
+    The exported ONNX graph and the engine built from it keep the example input's value: a "random" choice
+    is made once for ever, and a dimension declared dynamic is pinned by a constant (TensorRT then rejects
+    other shapes, or the engine computes with the traced size). Shape arithmetic on tensors stays symbolic.
+
+    ## Example
+    ```python
+    def forward(self, x):
+        n = int(x.shape[0])
+        outs = [self.head(x[i]) for i in range(x.size(0))]
+        return torch.stack(outs).view(n, -1)
+    ```
+
+    ## Use instead
+    Keep shapes symbolic and vectorise: `self.head(x).flatten(1)`; pass `x.size(0)` directly to `view`/`reshape`
+    (or `-1`); draw randomness with `torch.rand` (or only in training mode).
+
+    ## References
+    - https://pytorch.org/docs/stable/onnx_torchscript.html#avoiding-pitfalls
+    - https://pytorch.org/docs/stable/generated/torch.jit.trace.html
+    """
+
+    code = "TRT103"
+    name = "trace-time-constant"
+    severity = Severity.WARNING
+    tags = ("tracing", "dynamic-shapes")
+    requires_text = ("forward",)
+
+    def check(self, src: SourceFile) -> Iterator[Finding]:
+        for f in src.forward_functions():
+            kinds = src.kinds(f)
+            for node in src.walk_function(f):
+                if isinstance(node, ast.Call):
+                    names = src.qualnames(node.func)
+                    hit = next((label for n in names for p, label in NONDETERMINISM.items() if n.startswith(p)), None)
+                    if hit:
+                        yield self.finding(
+                            f"{hit} in forward runs once at trace time: the exported graph keeps that one value",
+                            src.path, *src.pos(node),
+                            hint="use torch.rand/torch.randint (traced as graph ops) or keep it out of forward",
+                        )
+                    elif (
+                        isinstance(node.func, ast.Name)
+                        and node.func.id in ("int", "float")
+                        and node.func.id not in src.imports
+                        and node.args
+                        and src.kind(node.args[0], kinds) == Kind.SHAPE
+                        and _reads_shape(node.args[0])
+                    ):
+                        yield self.finding(
+                            f"`{node.func.id}()` of a tensor dimension freezes it as a trace-time constant; "
+                            "a dynamic axis exported through it is pinned to the example's size",
+                            src.path, *src.pos(node), severity=Severity.NOTE,
+                            hint="pass x.size(i) (or -1) straight to view/reshape/expand",
+                        )
+                elif isinstance(node, (ast.For, ast.comprehension)):
+                    it = node.iter
+                    if (
+                        isinstance(it, ast.Call)
+                        and isinstance(it.func, ast.Name)
+                        and it.func.id == "range"
+                        and any(src.kind(a, kinds) == Kind.SHAPE and _reads_shape(a) for a in it.args)
+                    ):
+                        yield self.finding(
+                            f"loop over `{src.segment(it)}` is unrolled by tracing for the example's size",
+                            src.path, *src.pos(it), severity=Severity.NOTE,
+                            hint="vectorise over that dimension, or export with torch.export/torch.jit.script",
+                        )
+                    elif src.kind(it, kinds) == Kind.TENSOR:
+                        yield self.finding(
+                            f"iterating over tensor `{src.segment(it)}` is unrolled by tracing for the example's size",
+                            src.path, *src.pos(it), severity=Severity.NOTE,
+                            hint="use batched tensor ops (unbind/split only where the count is fixed by design)",
+                        )
+
+
+def _reads_shape(node: ast.AST) -> bool:
+    """True if the expression reads a dimension (``.shape``, ``.size()``, ``len()``) rather than rank or dtype."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Attribute) and n.attr == "shape":
+            return True
+        if isinstance(n, ast.Call) and (
+            (isinstance(n.func, ast.Attribute) and n.func.attr in ("size", "numel"))
+            or (isinstance(n.func, ast.Name) and n.func.id == "len")
+        ):
+            return True
+    return False
