@@ -116,7 +116,14 @@ class ExportWithoutEval(SourceRule):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and _assigns(node, target):
                 value = node.value
                 bound = True
-                state = "eval" if value is not None and _is_eval_call(value) else "fresh"
+                if value is not None and _is_eval_call(value):
+                    state = "eval"
+                elif isinstance(value, ast.Call) and any(
+                    n.startswith(("torch.jit.", "torch.export.")) for n in src.qualnames(value.func)
+                ):
+                    state = "unknown"  # a traced/scripted/exported program: its mode was fixed where it was made
+                else:
+                    state = "fresh"
                 where = node.lineno
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and ast.unparse(node.func.value) == target:
                 if _is_eval_call(node):

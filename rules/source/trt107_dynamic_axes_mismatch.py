@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+from trtlint.finding import Finding, Severity
+from trtlint.rule import SourceRule
+from trtlint.source import SourceFile
+
+from ._export import MISSING, example_ranks, export_calls, literal
+
+
+class DynamicAxesMismatch(SourceRule):
+    """`torch.onnx.export(dynamic_axes=...)` that does not line up with `input_names`/`output_names` or the inputs.
+
+    ## What it does
+    Reads `torch.onnx.export` calls whose `dynamic_axes`, `input_names` and `output_names` are literals (or names
+    bound to literals in the same function) and reports: keys that name no input or output; `dynamic_axes`
+    without any `input_names`/`output_names` to match; negative axes; axes beyond the rank of an example
+    input written as `torch.randn(...)`; and a dynamic batch axis on the inputs but not on the outputs (or
+    the reverse).
+
+    ## Why it matters for TensorRT
+    The exporter only warns about a key it cannot match and leaves that axis static: the ONNX model has a
+    fixed batch, TensorRT builds a fixed-shape engine, and the first real batch of another size fails at
+    `set_input_shape`. An output whose batch stays static while the input's is dynamic usually means a
+    reshape pinned the batch size inside the graph.
+
+    ## Example
+    ```python
+    torch.onnx.export(model, x, "m.onnx", input_names=["images"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    ```
+
+    ## Use instead
+    ```python
+    torch.onnx.export(model, x, "m.onnx", input_names=["images"], output_names=["logits"],
+                      dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}})
+    ```
+
+    ## References
+    - https://pytorch.org/docs/stable/onnx_torchscript.html#torch.onnx.export (dynamic_axes)
+    - https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/work-dynamic-shapes.html
+    """
+
+    code = "TRT107"
+    name = "dynamic-axes-mismatch"
+    severity = Severity.ERROR
+    tags = ("export", "dynamic-shapes")
+    requires_text = ("dynamic_axes",)
+
+    def check(self, src: SourceFile) -> Iterator[Finding]:
+        for ec in export_calls(src):
+            node = ec.kw("dynamic_axes")
+            axes = literal(ec, node)
+            if node is None or not isinstance(axes, dict):
+                continue
+            inputs = literal(ec, ec.kw("input_names"))
+            outputs = literal(ec, ec.kw("output_names"))
+            inputs = list(inputs) if isinstance(inputs, (list, tuple)) else None
+            outputs = list(outputs) if isinstance(outputs, (list, tuple)) else None
+            pos = src.pos(node)
+            if inputs is None and outputs is None:
+                yield self.finding(
+                    "`dynamic_axes` is given without `input_names`/`output_names`: its keys must match names the "
+                    "exporter invents, and an unmatched key leaves the axis static",
+                    src.path, *pos, hint="name the tensors with input_names=[...] and output_names=[...]",
+                )
+                continue
+            names = set(inputs or []) | set(outputs or [])
+            for key, spec in axes.items():
+                if key not in names:
+                    known = ", ".join(repr(n) for n in [*(inputs or []), *(outputs or [])])
+                    yield self.finding(
+                        f"`dynamic_axes` key {key!r} names no input or output ({known}); the exporter ignores it "
+                        "and that axis stays static",
+                        src.path, *pos, hint=f"use one of {known}",
+                    )
+                idx = list(spec) if isinstance(spec, (dict, list, tuple)) else []
+                bad = [a for a in idx if not isinstance(a, int) or a < 0]
+                if bad:
+                    yield self.finding(
+                        f"`dynamic_axes[{key!r}]` has axis {bad[0]!r}: the exporter takes non-negative axis indices",
+                        src.path, *pos, hint="write the axis as a non-negative index (0 for the batch)",
+                    )
+                if inputs and key in inputs:
+                    ranks = example_ranks(src, ec)
+                    i = inputs.index(key)
+                    rank = ranks[i] if i < len(ranks) else None
+                    over = [a for a in idx if isinstance(a, int) and rank is not None and a >= rank]
+                    if over:
+                        yield self.finding(
+                            f"`dynamic_axes[{key!r}]` marks axis {over[0]}, but the example input has rank {rank}",
+                            src.path, *pos, hint=f"axes of {key!r} are 0..{rank - 1}",
+                        )
+            yield from self._batch_consistency(src, pos, axes, inputs or [], outputs or [])
+
+    def _batch_consistency(self, src, pos, axes, inputs, outputs) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
+        def has_batch(name: str) -> bool:
+            spec = axes.get(name)
+            return isinstance(spec, (dict, list, tuple)) and 0 in list(spec)
+
+        in_dyn = [n for n in inputs if has_batch(n)]
+        out_dyn = [n for n in outputs if has_batch(n)]
+        if in_dyn and outputs and not out_dyn:
+            yield self.finding(
+                f"the batch axis of {in_dyn[0]!r} is dynamic but no output's is: the outputs keep the example's "
+                "batch size", src.path, *pos, severity=Severity.WARNING,
+                hint=f"add {{0: 'batch'}} for {', '.join(map(repr, outputs))} to dynamic_axes",
+            )
+        elif out_dyn and inputs and not in_dyn:
+            yield self.finding(
+                f"the batch axis of output {out_dyn[0]!r} is dynamic but no input's is", src.path, *pos,
+                severity=Severity.WARNING, hint=f"add {{0: 'batch'}} for {', '.join(map(repr, inputs))}",
+            )
