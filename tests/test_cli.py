@@ -246,3 +246,20 @@ def test_light_core_imports_no_heavy_package(project: Path, tmp_path: Path) -> N
     r = run_subprocess("check", "--isolated", "--output-format", "json", str(project), env=env)
     assert r.code == 1, r.err
     assert [d["code"] for d in json.loads(r.out)] == ["TRT102"]
+
+
+def test_rules_reference_is_current() -> None:
+    """docs/rules.md is `trtlint rule --all --format markdown`; regenerate it when a rule changes."""
+    from .conftest import ROOT
+
+    r = run_cli("rule", "--all", "--format", "markdown")
+    assert (ROOT / "docs" / "rules.md").read_text() == r.out
+
+
+def test_every_rule_documented_in_fixed_sections() -> None:
+    from trtlint.registry import all_rules
+    from trtlint.rule import DOC_SECTIONS
+
+    for code, cls in all_rules().items():
+        assert list(cls.doc().sections) == list(DOC_SECTIONS), code
+        assert cls.doc().summary, code

@@ -51,7 +51,7 @@ def _rule_descriptor(code: str) -> dict[str, object]:
         "shortDescription": {"text": doc.summary},
         "fullDescription": {"text": what.strip()},
         "help": {"text": doc.text(code, cls.name), "markdown": doc.markdown(code, cls.name)},
-        "helpUri": f"{INFO_URI}/blob/main/docs/rules.md#{code.lower()}",
+        "helpUri": f"{INFO_URI}/blob/main/docs/rules.md#{code.lower()}-{cls.name}",
         "defaultConfiguration": {"level": cls.severity.value},
         "properties": {
             "tags": ["tensorrt", "deployability", cls.layer, *cls.tags],
