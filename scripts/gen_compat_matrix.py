@@ -232,6 +232,13 @@ def parse_table(version: str) -> dict[str, Any]:
     return {"opset": opset, "types": {"declared": types, "source": src}, "operators": ops}
 
 
+# Where a table lags its parser (scripts/upstream/PROVENANCE.md, "Known caveats"): version -> op -> correction.
+CORRECTIONS: dict[str, dict[str, str]] = {
+    "8.4": {op: "the 8.4 table marks it N, but the 8.4 parser imports it (upstream caveat)"
+            for op in ("HardSwish", "RandomNormal", "Reciprocal")},
+}
+
+
 def vkey(v: str) -> tuple[int, ...]:
     return tuple(int(x) for x in v.split("."))
 
@@ -284,6 +291,9 @@ def torch_table() -> dict[str, Any]:
 def build() -> dict[str, Any]:
     trt: dict[str, Any] = {}
     tables = {v: parse_table(v) for v in COMMITS}
+    for v, fixes in CORRECTIONS.items():
+        for op, why in fixes.items():
+            tables[v]["operators"][op].update(supported=True, correction=why)
     for v, table in tables.items():
         e = trt_entry(v, table)
         e["operators"] = table["operators"]
