@@ -6,6 +6,7 @@ fields), but shape inference runs on a copy whose large initializers are strippe
 """
 from __future__ import annotations
 
+import mmap
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -40,6 +41,7 @@ class OnnxModel:
     model: Any  # onnx.ModelProto
     target: Target | None
     external: list[ExternalRef] = field(default_factory=list)
+    stripped: set[str] = field(default_factory=set)  # initializers whose (large) payload was not loaded
     load_findings: list[Finding] = field(default_factory=list)
 
     # ------------------------------------------------------------------ basics
@@ -77,7 +79,7 @@ class OnnxModel:
     def constant(self, name: str) -> Any:
         """The value of an initializer or Constant output as a numpy array, or None (external or unknown)."""
         t = self.initializers.get(name)
-        if t is None or t.data_location == 1:  # onnx.TensorProto.EXTERNAL
+        if t is None or t.data_location == 1 or name in self.stripped:  # external, or payload not loaded
             return None
         from onnx import numpy_helper
 
@@ -109,11 +111,13 @@ class OnnxModel:
         """(model with inferred value_info, '') or (None, why strict shape inference failed)."""
         import onnx
 
-        light = onnx.ModelProto()
-        light.CopyFrom(self.model)
-        for t in light.graph.initializer:
-            if t.data_location == 1 or len(t.raw_data) > SMALL_TENSOR_BYTES:
-                _strip(t)
+        light = self.model  # large payloads were never loaded; external ones are dropped on a copy
+        if self.external:
+            light = onnx.ModelProto()
+            light.CopyFrom(self.model)
+            for t in light.graph.initializer:
+                if t.data_location == 1:
+                    _strip(t)
         try:
             return onnx.shape_inference.infer_shapes(light, check_type=True, strict_mode=True, data_prop=True), ""
         except Exception as exc:  # InferenceError, ValidationError, and protobuf errors alike
@@ -171,25 +175,32 @@ def load_onnx(path: str, display: str, target: Target | None) -> OnnxModel | Fin
             return InvalidOnnx.at(display, f"the file is {size / 2**30:.1f} GiB; a protobuf model cannot exceed 2 GiB",
                                   hint="save large models with external data (onnx.save(..., save_as_external_data=True))")
         with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        return UnreadablePath.at(display, f"cannot read {display}: {exc.strerror or exc}")
-    if data.startswith(b"version https://git-lfs"):
+            head = fh.read(64)
+            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError) as exc:
+        return UnreadablePath.at(display, f"cannot read {display}: {getattr(exc, 'strerror', None) or exc}")
+    if head.startswith(b"version https://git-lfs"):
+        mapped.close()
         return InvalidOnnx.at(display, "this is a Git LFS pointer, not the model", hint="git lfs pull")
     import onnx
     from google.protobuf.message import DecodeError
 
+    from .protowire import WireError, strip_weights
+
     model = onnx.ModelProto()
     try:
-        model.ParseFromString(data)
-    except (DecodeError, RuntimeError, ValueError) as exc:
+        light, stripped = strip_weights(mapped, SMALL_TENSOR_BYTES)  # large weights are never copied
+        model.ParseFromString(light)
+    except (WireError, DecodeError, RuntimeError, ValueError, IndexError) as exc:
         return InvalidOnnx.at(display, f"not a valid ONNX model (truncated or corrupt): {exc}",
                               hint="re-export the model or download it again")
+    finally:
+        mapped.close()
     if not model.HasField("graph") or (not model.graph.node and not model.graph.output):
         return InvalidOnnx.at(display, "decodes as protobuf but holds no ONNX graph (wrong file, or truncated)")
     if not model.opset_import and model.ir_version == 0:
         return InvalidOnnx.at(display, "no IR version and no opset: not an ONNX model")
-    loaded = OnnxModel(path=path, display=display, model=model, target=target)
+    loaded = OnnxModel(path=path, display=display, model=model, target=target, stripped=stripped)
     loaded.external = list(_external_refs(model))
     return loaded
 
