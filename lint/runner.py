@@ -185,6 +185,15 @@ class Runner:
             found.extend(self._run_rule(rule, loaded, item.display, result))
         yield from self._filter(found, item.display, [], "")
 
+    def lint_onnx_model(self, model: object, display: str) -> list[Finding]:
+        """Lint an in-memory ``onnx.ModelProto`` (no file: external data is not checked)."""
+        from .loaders.onnx import OnnxModel
+
+        loaded = OnnxModel(path=display, display=display, model=model, target=self.target)
+        result = Result()
+        found = [f for rule in self.onnx_rules for f in self._run_rule(rule, loaded, display, result)]
+        return list(self._filter(found, display, [], ""))
+
     def _filter(self, found: list[Finding], display: str, lines: list[str], text: str) -> Iterator[Finding]:
         """Selection, per-file ignores and noqa. Suppressed findings are kept, marked (SARIF reports them)."""
         if display not in self._ignore_cache:
