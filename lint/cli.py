@@ -88,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"trtlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # `trtlint rule --all | head`
+        sys.stdout = open(os.devnull, "w")
+        return EXIT_CLEAN
     except (ValueError, OSError) as exc:  # config, selector and target errors are ValueErrors
         if debug:
             traceback.print_exc()
@@ -95,9 +98,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `trtlint rule --all | head`
-        sys.stdout = open(os.devnull, "w")
-        return EXIT_CLEAN
     except Exception as exc:  # an internal error: say so plainly
         if debug:
             traceback.print_exc()

@@ -44,10 +44,26 @@ def _gpu_compute_capability() -> int | None:
     return int(out[0].replace(".", "")) if out and out[0].replace(".", "").isdigit() else None
 
 
+def _cuda_version(torch_version: str | None) -> str | None:
+    """CUDA of the installed torch build, from its local version label (2.11.0+cu130 -> 13.0)."""
+    import re
+
+    m = re.search(r"\+cu(\d+)(\d)$", torch_version or "")
+    if m:
+        return f"{m.group(1)}.{m.group(2)}"
+    for name in ("nvidia-cuda-runtime", "nvidia-cuda-runtime-cu12", "nvidia-cuda-runtime-cu11"):
+        v = _pkg_version(name)
+        if v:
+            return ".".join(v.split(".")[:2])
+    return None
+
+
 def detect() -> dict[str, str | None]:
     cc = _gpu_compute_capability()
+    torch_version = _pkg_version("torch")
     return {
-        "torch": _pkg_version("torch"),
+        "torch": torch_version,
+        "cuda": _cuda_version(torch_version),
         "onnx": _pkg_version("onnx"),
         "onnxruntime": _pkg_version("onnxruntime", "onnxruntime-gpu"),
         "tensorrt": _pkg_version("tensorrt", "tensorrt-cu12", "tensorrt-cu13", "tensorrt-cu11"),

@@ -12,7 +12,7 @@ LAYER_PACKAGES = ("trtlint.rules.tool", "trtlint.rules.source", "trtlint.rules.o
 ENTRY_POINT_GROUP = "trtlint.rules"
 
 
-class RegistryError(Exception):
+class RegistryError(ValueError):
     """Duplicate codes or a broken plugin: a usage error (exit 2)."""
 
 

@@ -263,3 +263,48 @@ def test_every_rule_documented_in_fixed_sections() -> None:
     for code, cls in all_rules().items():
         assert list(cls.doc().sections) == list(DOC_SECTIONS), code
         assert cls.doc().summary, code
+
+
+def test_both_core_rules_ride_through_every_reporter(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text(HAZARD + "\n\n" + EXPORT.replace("import torch\n", ""))
+    for fmt in ("full", "concise", "json", "sarif", "github"):
+        r = run_cli("check", "--isolated", "--output-format", fmt, "m.py", cwd=tmp_path)
+        assert r.code == 1
+        assert "TRT102" in r.out and "TRT106" in r.out, fmt
+
+
+def test_entry_point_plugins(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "myplug-0.1.dist-info").mkdir(parents=True)
+    (site / "myplug-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: myplug\nVersion: 0.1\n")
+    (site / "myplug-0.1.dist-info" / "entry_points.txt").write_text("[trtlint.rules]\nmine = myplug\n")
+    doc = '''"""Flags the word banana.
+
+    ## What it does
+    x
+    ## Why it matters for TensorRT
+    x
+    ## Example
+    x
+    ## Use instead
+    x
+    ## References
+    x
+    """'''
+    (site / "myplug.py").write_text(
+        "from trtlint.rule import SourceRule\n"
+        "class Banana(SourceRule):\n    " + doc + "\n"
+        "    code = 'TRT950'\n    name = 'banana'\n"
+        "    def check(self, src):\n"
+        "        if 'banana' in src.text:\n"
+        "            yield self.finding('banana found', src.path, 1, 1)\n"
+    )
+    (tmp_path / "a.py").write_text("banana = 1\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), *sys.path]))
+    r = run_subprocess("check", "--isolated", "--output-format", "concise", str(tmp_path / "a.py"), env=env)
+    assert r.code == 1 and "TRT950 [error] banana found" in r.out
+    assert "Flags the word banana." in run_subprocess("rule", "TRT950", env=env).out
+    # a plugin that reuses a built-in code is refused, loudly
+    (site / "myplug.py").write_text((site / "myplug.py").read_text().replace("TRT950", "TRT101"))
+    r = run_subprocess("check", "--isolated", str(tmp_path / "a.py"), env=env)
+    assert r.code == 2 and "duplicate rule code TRT101" in r.err

@@ -37,3 +37,18 @@ def test_source_hook_passes_and_fails(tmp_path: Path) -> None:
     bad = run_hook("trtlint", [tmp_path / "good.py", tmp_path / "bad.py"], tmp_path)
     assert bad.returncode == 1
     assert "bad.py:6:20: TRT102" in bad.stdout
+
+
+def test_onnx_hook_passes_and_fails(tmp_path: Path) -> None:
+    import pytest
+
+    onnx = pytest.importorskip("onnx")
+    sys.path.insert(0, str(ROOT / "fixtures" / "onnx"))
+    import builders
+
+    onnx.save(builders.relu(), tmp_path / "good.onnx")
+    onnx.save(builders.pinned_batch(), tmp_path / "bad.onnx")
+    ok = run_hook("trtlint-onnx", [tmp_path / "good.onnx"], tmp_path)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = run_hook("trtlint-onnx", [tmp_path / "good.onnx", tmp_path / "bad.onnx"], tmp_path)
+    assert bad.returncode == 1 and "bad.onnx:1:1: TRT306" in bad.stdout
