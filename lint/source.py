@@ -56,7 +56,7 @@ class FunctionInfo:
     node: ast.FunctionDef | ast.AsyncFunctionDef
     cls: ast.ClassDef | None
     in_forward: bool = False
-    kinds: dict[str, Kind] = field(default_factory=dict)
+    kinds: dict[str, Kind] | None = None
 
 
 class SourceFile:
@@ -76,6 +76,8 @@ class SourceFile:
         self._index()
         self._forward: list[FunctionInfo] | None = None
         self._by_name: dict[tuple[str, str], list[FunctionInfo]] | None = None
+        # helper reached from forward -> [(caller, call)]: its parameters take the kinds of the arguments
+        self._callsites: dict[int, list[tuple[FunctionInfo, ast.Call]]] = {}
         self._return_kinds: dict[int, Kind] = {}
 
     # ---------------------------------------------------------------- positions
@@ -175,15 +177,19 @@ class SourceFile:
             for node in ast.walk(f.node):
                 if isinstance(node, ast.Call):
                     fn = node.func
+                    callee = None
                     if (
                         isinstance(fn, ast.Attribute)
                         and isinstance(fn.value, ast.Name)
                         and fn.value.id == "self"
                         and fn.attr in methods
                     ):
-                        work.append(methods[fn.attr])
+                        callee = methods[fn.attr]
                     elif isinstance(fn, ast.Name) and fn.id in module_funcs:
-                        work.append(module_funcs[fn.id])
+                        callee = module_funcs[fn.id]
+                    if callee is not None:
+                        self._callsites.setdefault(id(callee.node), []).append((f, node))
+                        work.append(callee)
         result.sort(key=lambda f: f.node.lineno)
         self._forward = result
         return result
@@ -211,15 +217,20 @@ class SourceFile:
     # ---------------------------------------------------------------- value kinds
     def kinds(self, f: FunctionInfo) -> dict[str, Kind]:
         """Kind of each local name, flow-insensitively: the highest kind any binding gives it."""
-        if f.kinds:
+        if f.kinds is not None:
             return f.kinds
         kinds: dict[str, Kind] = {}
+        f.kinds = kinds  # visible (partial) to recursive queries while being computed
         args = f.node.args
         params = [*args.posonlyargs, *args.args]
         defaults = [None] * (len(params) - len(args.defaults)) + list(args.defaults)
         first = True
+        sites = self._callsites.get(id(f.node)) if f.node.name != "forward" else None
+        if sites:
+            kinds.update(self._param_kinds_from_calls(f, params, sites))
+            first = False  # every parameter is already decided by what callers pass
         for p, d in zip(params, defaults):
-            if p.arg in ("self", "cls"):
+            if p.arg in ("self", "cls") or p.arg in kinds:
                 continue
             ann = ast.unparse(p.annotation) if p.annotation is not None else ""
             if ann.replace("Optional[", "").rstrip("]") in TENSOR_ANNOTATIONS:
@@ -234,7 +245,6 @@ class SourceFile:
             kinds[p.arg] = Kind.TENSOR if ann in TENSOR_ANNOTATIONS else Kind.PY
         if args.vararg is not None:
             kinds[args.vararg.arg] = Kind.PY
-        f.kinds = kinds
         # two passes so that names bound late but used in loops settle
         for _ in range(2):
             for node in self.walk_function(f):
@@ -257,6 +267,30 @@ class SourceFile:
                         if item.optional_vars is not None:
                             self._bind(item.optional_vars, Kind.PY, kinds)
         return kinds
+
+    def _param_kinds_from_calls(
+        self, f: FunctionInfo, params: list[ast.arg], sites: list[tuple[FunctionInfo, ast.Call]]
+    ) -> dict[str, Kind]:
+        """Kinds of a helper's parameters: the highest kind any call from forward code passes in."""
+        names = [p.arg for p in params]
+        if names and names[0] in ("self", "cls") and f.cls is not None:
+            names = names[1:]
+        out: dict[str, Kind] = {}
+        for caller, call in sites:
+            ck = self.kinds(caller)
+            for name, arg in zip(names, call.args):
+                if isinstance(arg, ast.Starred):
+                    break
+                out[name] = max(out.get(name, Kind.PY), self.kind(arg, ck))
+            for kw in call.keywords:
+                if kw.arg in names:
+                    out[kw.arg] = max(out.get(kw.arg, Kind.PY), self.kind(kw.value, ck))
+        for p in params:
+            ann = ast.unparse(p.annotation) if p.annotation is not None else ""
+            if ann.replace("Optional[", "").rstrip("]") in TENSOR_ANNOTATIONS:
+                out[p.arg] = Kind.TENSOR
+            out.setdefault(p.arg, Kind.PY)
+        return out
 
     def _bind(self, target: ast.AST, k: Kind, kinds: dict[str, Kind]) -> None:
         if isinstance(target, ast.Name):

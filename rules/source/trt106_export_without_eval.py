@@ -92,11 +92,7 @@ class ExportWithoutEval(SourceRule):
 
     def _problem(self, src: SourceFile, call: ast.Call, model: ast.expr) -> str:
         if isinstance(model, ast.Call):
-            if _is_eval_call(model):
-                return ""
-            names = src.qualnames(model.func)
-            last = names and next(iter(names)).rsplit(".", 1)[-1]
-            if any(n.startswith(FACTORY_PREFIXES) for n in names) or (last and last[:1].isupper()):
+            if not _is_eval_call(model) and _builds_model(src, model):
                 return f"`{src.segment(model)}` builds a model in training mode and passes it straight in"
             return ""
         if not isinstance(model, (ast.Name, ast.Attribute)):
@@ -122,8 +118,10 @@ class ExportWithoutEval(SourceRule):
                     n.startswith(("torch.jit.", "torch.export.")) for n in src.qualnames(value.func)
                 ):
                     state = "unknown"  # a traced/scripted/exported program: its mode was fixed where it was made
-                else:
+                elif isinstance(value, ast.Call) and _builds_model(src, value):
                     state = "fresh"
+                else:
+                    state = "unknown"  # a copy, a lookup, a helper's result: its mode is decided elsewhere
                 where = node.lineno
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and ast.unparse(node.func.value) == target:
                 if _is_eval_call(node):
@@ -144,6 +142,15 @@ class ExportWithoutEval(SourceRule):
         if state == "fresh" and bound:
             return f"`{target}` (bound at line {where}) is never switched to eval mode"
         return ""
+
+
+def _builds_model(src: SourceFile, call: ast.Call) -> bool:
+    """A constructor (``Net(...)``), a model factory, or a full-model ``torch.load``: a module in training mode."""
+    names = src.qualnames(call.func)
+    if any(n.startswith(FACTORY_PREFIXES) or n in ("torch.load",) for n in names):
+        return True
+    last = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id if isinstance(call.func, ast.Name) else ""
+    return last[:1].isupper() and not last.isupper()
 
 
 def _is_eval_call(node: ast.AST) -> bool:
