@@ -63,21 +63,22 @@ class Target:
     torch: tuple[int, ...] | None = None
     onnx: tuple[int, ...] | None = None
     sm: int | None = None  # compute capability as 72, 87, 90
+    cuda: tuple[int, ...] | None = None
     text: str = ""
 
     @classmethod
     def parse(cls, text: str | None) -> "Target":
         trt: tuple[int, ...] | None = None
-        torch = onnx = None
+        torch = onnx = cuda = None
         sm = None
         for raw in (text or "").split(","):
             tok = raw.strip().lower()
             if not tok:
                 continue
-            m = re.fullmatch(r"(trt|tensorrt|torch|onnx|sm_?|jetpack)[=@_-]*(\d+(?:\.\d+)*)", tok)
+            m = re.fullmatch(r"(trt|tensorrt|torch|onnx|cuda|cu|sm_?|jetpack)[=@_-]*(\d+(?:\.\d+)*)", tok)
             if not m:
                 raise TargetError(
-                    f"cannot read target {raw.strip()!r}: expected e.g. trt10.8, torch2.4, onnx1.16, sm87 or jetpack6"
+                    f"cannot read target {raw.strip()!r}: expected e.g. trt10.8, torch2.4, onnx1.16, cuda12.4, sm87 or jetpack6"
                 )
             what, ver = m.group(1).rstrip("_"), parse_version(m.group(2))
             if what in ("trt", "tensorrt"):
@@ -86,6 +87,8 @@ class Target:
                 torch = ver
             elif what == "onnx":
                 onnx = ver
+            elif what in ("cuda", "cu"):
+                cuda = ver
             elif what == "sm":
                 sm = int(m.group(2).replace(".", ""))
             elif what == "jetpack":
@@ -95,7 +98,8 @@ class Target:
                 trt = trt or parse_version(str(jp["tensorrt"]))
         if trt is None:
             trt = trt_versions()[-1]
-        return cls(trt=trt[:2] if len(trt) > 1 else (trt[0], 0), torch=torch, onnx=onnx, sm=sm, text=text or "")
+        return cls(trt=trt[:2] if len(trt) > 1 else (trt[0], 0), torch=torch, onnx=onnx, sm=sm, cuda=cuda,
+                   text=text or "")
 
     @property
     def trt_str(self) -> str:
@@ -141,6 +145,8 @@ class Target:
             parts.append(f"torch {vstr(self.torch)}")
         if self.onnx:
             parts.append(f"onnx {vstr(self.onnx)}")
+        if self.cuda:
+            parts.append(f"CUDA {vstr(self.cuda)}")
         if self.sm:
             parts.append(f"sm_{self.sm}")
         return ", ".join(parts)

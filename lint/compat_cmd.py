@@ -78,6 +78,8 @@ def stack_from_env(env: dict[str, str | None]) -> str:
         if env.get(key):
             prefix = "trt" if key == "tensorrt" else key
             parts.append(f"{prefix}{'.'.join(str(env[key]).split('+')[0].split('.')[:2])}")
+    if env.get("cuda"):
+        parts.append(f"cuda{env['cuda']}")
     if env.get("sm"):
         parts.append(f"sm{env['sm']}")
     return ",".join(parts)
@@ -125,6 +127,8 @@ def evaluate(target: Target, has_trt: bool) -> list[Verdict]:
                                f"parser knows IR {limit}"))
         else:
             out.append(Verdict("ok", f"onnx {vstr(target.onnx)} writes IR {import_ir} (parser knows {limit})"))
+    if target.cuda is not None:
+        out.append(_cuda_verdict(target, entry))
     if target.sm is not None:
         cc = entry.get("compute_capability", {})
         if cc.get("min") and target.sm < int(cc["min"]):
@@ -145,6 +149,25 @@ def evaluate(target: Target, has_trt: bool) -> list[Verdict]:
         elif not cc.get("min") or target.sm >= int(cc["min"]):
             out.append(Verdict("ok", f"sm_{target.sm} is supported by TensorRT {target.trt_str}"))
     return out
+
+
+def _cuda_verdict(target: Target, entry: dict) -> Verdict:
+    cuda = target.cuda or ()
+    info = entry.get("cuda")
+    if not info or entry["version"] != target.trt_str:
+        return Verdict("warning", f"no sourced CUDA list for TensorRT {target.trt_str} in the matrix; check NVIDIA's "
+                       "support matrix for that release")
+    for spec in info["versions"]:
+        lo, _, hi = spec.partition("-")
+        low, high = parse_version(lo)[:2], parse_version(hi or lo)[:2]
+        if low <= cuda[:2] <= high:
+            return Verdict("ok", f"CUDA {vstr(cuda)} is supported by TensorRT {target.trt_str} ({', '.join(info['versions'])})")
+    majors = {parse_version(spec)[0] for spec in info["versions"]}
+    if cuda[0] not in majors:
+        return Verdict("error", f"TensorRT {target.trt_str} has builds for CUDA {', '.join(info['versions'])}, none "
+                       f"for CUDA {cuda[0]}.x: {vstr(cuda)} cannot load it")
+    return Verdict("warning", f"CUDA {vstr(cuda)} is not in TensorRT {target.trt_str}'s supported list "
+                   f"({', '.join(info['versions'])}); it may run through CUDA minor-version compatibility, untested")
 
 
 def _onnx_ir(version: tuple[int, ...]) -> int | None:

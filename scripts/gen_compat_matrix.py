@@ -82,6 +82,18 @@ for _v, _c in COMMITS.items():
         else "byte-exact from git",
     }
 
+# CUDA toolkits per release, Linux x86-64, from NVIDIA's support matrix of that release (ranges are inclusive
+# minor ranges; "12.x" where a single build covers every 12.x). Releases not listed have no sourced entry.
+CUDA = {
+    "8.0": (["10.2", "11.0-11.3"], "tensorrt-801/pdf/TensorRT-Support-Matrix-Guide.pdf"),
+    "8.2": (["10.2", "11.0-11.5"], "tensorrt-825/support-matrix/index.html"),
+    "8.5": (["10.2", "11.0-11.8"], "tensorrt-853/support-matrix/index.html"),
+    "8.6": (["11.0-11.8", "12.0-12.1"], "tensorrt-861/support-matrix/index.html"),
+    "10.0": (["11.8", "12.0-12.4"], "tensorrt-1001/support-matrix"),
+    "10.1": (["11.8", "12.0-12.4"], "tensorrt-1010/support-matrix/index.html"),
+    "10.6": (["12.1-12.6"], "tensorrt-1060/pdf/TensorRT-Support-Matrix-Guide.pdf"),
+}
+
 # (release notes) native INT64 from 9.0; BF16/FP8 from 9.0; INT4 from 10.0; FP4 from 10.8
 TYPE_INTRODUCED = {"INT64": (9, 0), "BFLOAT16": (9, 0), "FLOAT8E4M3FN": (9, 0), "INT4": (10, 0), "FLOAT4E2M1": (10, 8)}
 
@@ -267,6 +279,10 @@ def trt_entry(version: str, table: dict[str, Any]) -> dict[str, Any]:
         "strongly_typed_only": v >= (11, 0),
     }
     entry["type_support_source"] = NV_RELNOTES
+    if version in CUDA:
+        versions, page = CUDA[version]
+        entry["cuda"] = {"versions": versions, "platform": "linux-x86_64", "source": NV_SUPPORT,
+                         "page": f"https://docs.nvidia.com/deeplearning/tensorrt/archives/{page}"}
     if v >= (10, 5):
         entry["compute_capability"] = {"min": 75, "source": NV_SUPPORT, "note": "Volta (sm_70/72) removed in 10.5"}
     return entry

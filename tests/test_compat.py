@@ -95,3 +95,12 @@ def test_compat_reports_the_environment() -> None:
     assert r.code in (0, 1) and "environment" in data and "tensorrt" in data["environment"]
     if data["environment"]["tensorrt"] is None:
         assert "no TensorRT installed" in data["checks"][0]["message"]
+
+
+def test_cuda_versions() -> None:
+    assert "CUDA 12.4 is supported by TensorRT 10.1" in run_cli("compat", "--check", "trt10.1,cuda12.4").out
+    r = run_cli("compat", "--check", "trt8.5,cuda12.2")
+    assert r.code == 1 and "none for CUDA 12.x" in r.out
+    r = run_cli("compat", "--check", "trt8.6,cuda12.4")
+    assert r.code == 0 and "not in TensorRT 8.6's supported list" in r.out
+    assert "no sourced CUDA list" in run_cli("compat", "--check", "trt10.8,cuda12.4").out
