@@ -70,7 +70,7 @@ def test_target_parsing() -> None:
     assert Target.parse("jetpack5").trt == (8, 5)
     assert Target.parse("trt10.9").trt_entry()["version"] == "10.9"
     with pytest.raises(TargetError):
-        Target.parse("cuda12")
+        Target.parse("rocm6")
     with pytest.raises(TargetError):
         Target.parse("trt7.2").trt_entry()
 
