@@ -75,3 +75,15 @@ def test_fingerprints_survive_unrelated_edits(tmp_path: Path) -> None:
     fp = lambda d: d["runs"][0]["results"][0]["partialFingerprints"]  # noqa: E731
     assert fp(before) == fp(after)
     assert after["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 8
+
+
+def test_whole_fixture_tree_validates() -> None:
+    """Every rule that fires on fixtures/ (source and ONNX layers, tool diagnostics) gives schema-valid SARIF."""
+    from .conftest import ROOT
+
+    r = run_cli("check", "--isolated", "--output-format", "sarif", "fixtures", cwd=ROOT)
+    doc = json.loads(r.out)
+    errors = list(jsonschema.Draft4Validator(SCHEMA).iter_errors(doc))
+    assert not errors, errors[0].message
+    fired = {res["ruleId"] for res in doc["runs"][0]["results"]}
+    assert {"TRT101", "TRT102", "TRT106", "TRT303", "TRT306"} <= fired

@@ -54,7 +54,7 @@ def _rule_descriptor(code: str) -> dict[str, object]:
         "helpUri": f"{INFO_URI}/blob/main/docs/rules.md#{code.lower()}-{cls.name}",
         "defaultConfiguration": {"level": cls.severity.value},
         "properties": {
-            "tags": ["tensorrt", "deployability", cls.layer, *cls.tags],
+            "tags": list(dict.fromkeys(["tensorrt", "deployability", cls.layer, *cls.tags])),  # unique, in order
             "precision": cls.precision,
         },
     }
