@@ -1,4 +1,5 @@
-"""Fixture tests in the TorchFix style: fixtures/source/NAME.py beside NAME.expected (``line:col CODE`` lines).
+"""Fixture tests in the TorchFix style: fixtures/source/NAME.py beside NAME.expected, the exact findings
+(``line:col CODE [severity] message``, one a line).
 
 Regenerate after a deliberate change with ``TRTLINT_REGEN=1 pytest tests/test_fixtures.py`` and review the diff.
 A fixture may pin options in its first line: ``# trtlint-fixture: --target trt8.6``.
@@ -31,7 +32,7 @@ def lint(path: Path) -> list[str]:
     assert r.code in (0, 1), r.err
     import json
 
-    return [f"{f['line']}:{f['column']} {f['code']}" for f in json.loads(r.out)]
+    return [f"{f['line']}:{f['column']} {f['code']} [{f['severity']}] {f['message']}" for f in json.loads(r.out)]
 
 
 @pytest.mark.parametrize("path", SOURCE, ids=[p.name for p in SOURCE])
@@ -53,7 +54,9 @@ def test_every_source_rule_has_hazard_and_clean_fixture(code: str) -> None:
     hazards = [p for p in mine if not p.stem.endswith("_clean")]
     cleans = [p for p in mine if p.stem.endswith("_clean")]
     assert hazards and cleans, f"{code} needs fixtures/source/{prefixes[0]}*.py and {prefixes[0]}*_clean.py"
-    fired = [g for p in hazards for g in p.with_suffix(".expected").read_text().split() if g == code]
-    assert fired, f"no hazard fixture of {code} expects it to fire"
+    def codes(p: Path) -> list[str]:
+        return [ln.split()[1] for ln in p.with_suffix(".expected").read_text().splitlines() if ln.strip()]
+
+    assert any(code in codes(p) for p in hazards), f"no hazard fixture of {code} expects it to fire"
     for clean in cleans:
-        assert code not in clean.with_suffix(".expected").read_text().split(), f"{clean.name} triggers {code}"
+        assert code not in codes(clean), f"{clean.name} triggers {code}"
