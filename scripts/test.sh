@@ -14,6 +14,7 @@ PIP=("$VENV/bin/python" -m pip -q --disable-pip-version-check)
 if [ "${TRTLINT_TEST_LIGHT:-0}" != "1" ]; then
   "${PIP[@]}" install "torch==2.14.1" "torchvision==0.29.1"
   "${PIP[@]}" install --no-deps "timm==1.0.31"
+  "${PIP[@]}" install -c scripts/test-constraints.txt "onnxscript==0.7.2"
 fi
 export TRTLINT_REQUIRE_REAL_WORLD="${TRTLINT_REQUIRE_REAL_WORLD:-$([ "${TRTLINT_TEST_LIGHT:-0}" = 1 ] && echo 0 || echo 1)}"
 exec "$VENV/bin/python" -m pytest "$@"
