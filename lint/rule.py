@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
 from .finding import Finding, Fix, Severity
 
 if TYPE_CHECKING:
-    from .compat import Target
+    pass
 
 CODE_RE = re.compile(r"^TRT\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CLEAN, HAZARD, run_cli, run_subprocess
+from .conftest import HAZARD, run_cli, run_subprocess
 
 
 def findings(r) -> list[dict]:

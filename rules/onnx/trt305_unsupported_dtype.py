@@ -81,7 +81,7 @@ class UnsupportedDtype(OnnxRule):
 
     def _int64_range(self, m, tv: str) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
         slice_bounds = {n.input[i] for n, _ in m.nodes() if n.op_type == "Slice" for i in (1, 2) if len(n.input) > i}
-        for name, t in m.graph_initializers_int64():
+        for name, _ in m.graph_initializers_int64():
             if name in slice_bounds:
                 continue
             value = m.constant(name)

@@ -6,7 +6,7 @@ from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
 from trtlint.source import SourceFile
 
-from ._export import MISSING, example_ranks, export_calls, literal
+from ._export import example_ranks, export_calls, literal
 
 
 class DynamicAxesMismatch(SourceRule):
