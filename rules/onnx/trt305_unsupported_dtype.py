@@ -22,7 +22,8 @@ class UnsupportedDtype(OnnxRule):
     initializers holding values outside the INT32 range on 8.x, which casts INT64 to INT32 (Slice bounds
     excepted, where clamping is the intended meaning); UINT8 anywhere but at network inputs and outputs;
     BF16 and FP8 before 9.0, INT4 before 10.0, FP4 before 10.8; and types TensorRT never supports
-    (16-bit and unsigned 32/64-bit integers, complex, other FP8 variants).
+    (16-bit and unsigned 32/64-bit integers, complex, other FP8 variants). INT64 initializers above 4 KB are
+    not loaded (trtlint never reads weights) and so not range-checked; shape and index constants are small.
 
     ## Why it matters for TensorRT
     The parser either rejects the tensor (`Unsupported ONNX data type`) or converts it: an INT64 constant above
