@@ -8,6 +8,8 @@ TensorProto.raw_data = 9, float/int32/string/int64/double/uint64 data = 4/5/6/7/
 """
 from __future__ import annotations
 
+import mmap
+
 MODEL_GRAPH = 7
 GRAPH_INITIALIZER = 5
 TENSOR_NAME = 8
@@ -101,7 +103,7 @@ def _varint_len(n: int) -> int:
     return len(_encode_varint(n))
 
 
-def strip_weights(data: bytes | memoryview, limit: int) -> tuple[bytes, set[str]]:
+def strip_weights(data: "bytes | memoryview | mmap.mmap", limit: int) -> tuple[bytes, set[str]]:
     """The model's bytes without initializer payloads larger than ``limit``, and the names of those initializers."""
     buf = memoryview(data)
     out = bytearray()

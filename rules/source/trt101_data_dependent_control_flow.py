@@ -25,13 +25,13 @@ def data_dependent_conditions(
         kinds = src.kinds(f)
         tests: set[int] = set()
         for node in src.walk_function(f):
-            conds: list[ast.AST] = []
+            conds: list[ast.expr] = []
             if isinstance(node, (ast.If, ast.While, ast.Assert, ast.IfExp)):
                 conds = [node.test]
             elif isinstance(node, ast.comprehension):
                 conds = list(node.ifs)
             elif isinstance(node, ast.BoolOp) and id(node) not in tests:
-                conds = node.values[:-1]  # the last operand is returned, not tested
+                conds = list(node.values[:-1])  # the last operand is returned, not tested
             for cond in conds:
                 tests.add(id(cond))
                 if src.kind(cond, kinds) >= Kind.HOST:

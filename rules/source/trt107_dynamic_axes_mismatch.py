@@ -87,7 +87,7 @@ class DynamicAxesMismatch(SourceRule):
                     i = inputs.index(key)
                     rank = ranks[i] if i < len(ranks) else None
                     over = [a for a in idx if isinstance(a, int) and rank is not None and a >= rank]
-                    if over:
+                    if over and rank is not None:
                         yield self.finding(
                             f"`dynamic_axes[{key!r}]` marks axis {over[0]}, but the example input has rank {rank}",
                             src.path, *pos, hint=f"axes of {key!r} are 0..{rank - 1}",

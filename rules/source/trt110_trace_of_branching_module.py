@@ -75,7 +75,7 @@ class TraceOfBranchingModule(SourceRule):
             more = f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""
             yield self.finding(
                 f"`torch.jit.trace` of `{cls_name}` keeps one branch: its forward branches on tensor values at "
-                f"{where}:{cond.lineno} (`{other.segment(cond)[:50]}`){more}",
+                f"{where}:{other.pos(cond)[0]} (`{other.segment(cond)[:50]}`){more}",
                 src.path, *src.pos(call.func),
                 hint="torch.jit.script the module, export with torch.export + torch.cond, or use torch.where",
             )
