@@ -79,3 +79,22 @@ def test_dynamo_export_of_traced_module_with_dynamic_axes_fails(tmp_path: Path) 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             exec(compile(src.read_text(), str(src), "exec"), {"OUT": str(tmp_path / "m.onnx")})
+
+
+def test_onnx_finding_names_the_pytorch_line(tmp_path: Path, monkeypatch) -> None:
+    """TRT303 on a dynamo export points at the line of forward that produced the node."""
+    torch = _need("torch")
+    _need("onnxscript")
+    (tmp_path / "bits.py").write_text("import torch\n\n\nclass Bits(torch.nn.Module):\n    def forward(self, x):\n"
+                                      "        y = x * 2\n        return torch.bitwise_and(y, 3)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    import bits
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prog = torch.onnx.export(bits.Bits().eval(), (torch.ones(4, dtype=torch.int32),), dynamo=True)
+    prog.save(str(tmp_path / "bits.onnx"))
+    r = run_cli("check", "--isolated", "--output-format", "json", "--target", "trt10.16", "bits.onnx")
+    found = json.loads(r.out)
+    assert any(f["code"] == "TRT303" and "(BitwiseAnd) [from bits.py:7]" in f["message"] for f in found), found

@@ -155,15 +155,21 @@ def _walk(graph: Any, prefix: str) -> Iterator[tuple[Any, str]]:
 
 
 def _last_user_frame(trace: str) -> str:
-    """The innermost frame outside torch's own files, as ``file.py:line``."""
+    """The innermost frame of model code (not torch's own files), as ``pkg/file.py:line``."""
     import re
 
     frames = re.findall(r'File "([^"]+)", line (\d+)', trace)
-    user = [f for f in frames if "/torch/" not in f[0] and "site-packages" not in f[0]] or frames
-    if not user:
+    model_frames = [f for f in frames if not re.search(r"[/\\]torch[/\\]", f[0])] or frames
+    if not model_frames:
         return ""
-    path, line = user[-1]
-    return f"{os.path.basename(path)}:{line}"
+    path, line = model_frames[-1]
+    marker = "site-packages/"
+    if marker in path.replace("\\", "/"):
+        shown = path.replace("\\", "/").split(marker, 1)[1]
+    else:
+        rel = os.path.relpath(path) if os.path.isabs(path) else path
+        shown = rel if not rel.startswith("..") else os.path.basename(path)
+    return f"{shown}:{line}"
 
 
 def load_onnx(path: str, display: str, target: Target | None) -> OnnxModel | Finding:
