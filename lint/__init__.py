@@ -38,6 +38,8 @@ def check(
     sel = check_selectors(select if select is not None else cfg.select, known, "select")
     ign = check_selectors(ignore if ignore is not None else cfg.ignore, known, "ignore")
     ext = check_selectors([*cfg.extend_select, *extend_select], known, "extend-select")
+    for pattern, codes in cfg.per_file_ignores.items():
+        check_selectors(codes, known, f"per-file-ignores[{pattern!r}]")
     tgt = Target.parse(target if target is not None else cfg.target)
     result = Runner(cfg, tgt, enabled_codes(sel, ign, ext)).run(paths)
     return result.findings if include_suppressed else result.reported

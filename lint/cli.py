@@ -159,6 +159,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     select = check_selectors(_csv(args.select) or cfg.select, known, "--select" if args.select else f"select{where}")
     ignore = check_selectors(_csv(args.ignore) or cfg.ignore, known, "--ignore" if args.ignore else f"ignore{where}")
     extend = check_selectors((_csv(args.extend_select) or []) + cfg.extend_select, known, "extend-select")
+    for pattern, codes in cfg.per_file_ignores.items():
+        check_selectors(codes, known, f"per-file-ignores[{pattern!r}]{where}")
     target = Target.parse(args.target if args.target is not None else cfg.target)
     runner = Runner(cfg, target, enabled_codes(select, ignore, extend), debug=args.debug)
     result = runner.run(args.paths)

@@ -79,6 +79,8 @@ def test_config_found_walking_up(project: Path) -> None:
         ('[tool.trtlint]\nselct = ["ALL"]\n', "unknown key selct"),
         ('[tool.trtlint]\nselect = ["TRT999X"]\n', "unknown rule selector"),
         ('[tool.trtlint]\nselect = 3\n', "must be a list of strings"),
+        ('[tool.trtlint]\nper-file-ignores = { "a.py" = ["TRT1O1"] }\n', "unknown rule selector 'TRT1O1'"),
+        ('[tool.trtlint]\ntarget = "trt10.8,tf2"\n', "cannot read target"),
         ("[tool.trtlint\n", "not valid TOML"),
     ],
 )
