@@ -78,6 +78,8 @@ class SourceFile:
         self._by_name: dict[tuple[str, str], list[FunctionInfo]] | None = None
         # helper reached from forward -> [(caller, call)]: its parameters take the kinds of the arguments
         self._callsites: dict[int, list[tuple[FunctionInfo, ast.Call]]] = {}
+        # kinds table -> class of its function: `self.m(...)` resolves within that class and its bases
+        self._owner: dict[int, ast.ClassDef | None] = {}
         self._return_kinds: dict[int, Kind] = {}
 
     # ---------------------------------------------------------------- positions
@@ -174,7 +176,7 @@ class SourceFile:
             f.in_forward = True
             result.append(f)
             methods = by_class.get(id(f.cls), {}) if f.cls is not None else {}
-            for node in ast.walk(f.node):
+            for node in self.walk_function(f):  # calls made only in training mode do not count
                 if isinstance(node, ast.Call):
                     fn = node.func
                     callee = None
@@ -221,6 +223,7 @@ class SourceFile:
             return f.kinds
         kinds: dict[str, Kind] = {}
         f.kinds = kinds  # visible (partial) to recursive queries while being computed
+        self._owner[id(kinds)] = f.cls
         args = f.node.args
         params = [*args.posonlyargs, *args.args]
         defaults = [None] * (len(params) - len(args.defaults)) + list(args.defaults)
@@ -249,9 +252,14 @@ class SourceFile:
         for _ in range(2):
             for node in self.walk_function(f):
                 if isinstance(node, ast.Assign):
-                    k = self.kind(node.value, kinds)
+                    parts = self._element_kinds(node.value, kinds)
+                    k = self.kind(node.value, kinds) if parts is None else max(parts, default=Kind.PY)
                     for t in node.targets:
-                        self._bind(t, k, kinds)
+                        if parts is not None and isinstance(t, (ast.Tuple, ast.List)) and len(t.elts) == len(parts):
+                            for elt, pk in zip(t.elts, parts):
+                                self._bind(elt, pk, kinds)
+                        else:
+                            self._bind(t, k, kinds)
                 elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
                     k = self.kind(node.value, kinds)
                     if isinstance(node, ast.AugAssign):
@@ -291,6 +299,30 @@ class SourceFile:
                 out[p.arg] = Kind.TENSOR
             out.setdefault(p.arg, Kind.PY)
         return out
+
+    def _element_kinds(self, value: ast.AST, kinds: dict[str, Kind]) -> list[Kind] | None:
+        """Per-element kinds of a tuple value: a tuple display, or a local call whose returns are all tuples."""
+        if isinstance(value, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in value.elts):
+            return [self.kind(e, kinds) for e in value.elts]
+        if isinstance(value, ast.Call):
+            callees = self._local_callee(value.func, kinds)
+            if not callees:
+                return None
+            result: list[Kind] | None = None
+            for f in callees:
+                fk = self.kinds(f)
+                for ret in _returns(f):
+                    if not isinstance(ret, ast.Tuple) or any(isinstance(e, ast.Starred) for e in ret.elts):
+                        return None
+                    elts = [self.kind(e, fk) for e in ret.elts]
+                    if result is None:
+                        result = elts
+                    elif len(result) != len(elts):
+                        return None
+                    else:
+                        result = [max(a, b) for a, b in zip(result, elts)]
+            return result
+        return None
 
     def _bind(self, target: ast.AST, k: Kind, kinds: dict[str, Kind]) -> None:
         if isinstance(target, ast.Name):
@@ -343,7 +375,7 @@ class SourceFile:
             return self.kind(e.value, kinds)  # type: ignore[attr-defined]
         return Kind.PY
 
-    def _local_callee(self, fn: ast.AST) -> list[FunctionInfo]:
+    def _local_callee(self, fn: ast.AST, kinds: dict[str, Kind] | None = None) -> list[FunctionInfo]:
         """Definitions in this file that ``self.m(...)`` or ``f(...)`` may call."""
         if self._by_name is None:
             self._by_name = {}
@@ -353,10 +385,32 @@ class SourceFile:
                 if f.cls is not None or id(f.node) in top:
                     self._by_name.setdefault(key, []).append(f)
         if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and fn.value.id == "self":
-            return self._by_name.get(("m", fn.attr), [])
+            candidates = self._by_name.get(("m", fn.attr), [])
+            cls = self._owner.get(id(kinds)) if kinds is not None else None
+            if cls is None:
+                return candidates
+            # the class's own method, else one of its bases defined in this file; else unknown (inherited)
+            lineage = self._lineage(cls)
+            for c in lineage:
+                own = [f for f in candidates if f.cls is c]
+                if own:
+                    return own
+            return []
         if isinstance(fn, ast.Name) and fn.id not in self.imports:
             return self._by_name.get(("f", fn.id), [])
         return []
+
+    def _lineage(self, cls: ast.ClassDef) -> list[ast.ClassDef]:
+        """The class and its bases that this file defines, nearest first."""
+        by_name = {c.name: c for c in self.classes}
+        out, todo = [], [cls]
+        while todo:
+            c = todo.pop(0)
+            if c in out:
+                continue
+            out.append(c)
+            todo.extend(by_name[b.id] for b in c.bases if isinstance(b, ast.Name) and b.id in by_name)
+        return out
 
     def return_kind(self, f: FunctionInfo) -> Kind:
         """The highest kind any ``return`` of ``f`` gives (TENSOR while being computed: recursion)."""
@@ -402,7 +456,7 @@ class SourceFile:
                 return Kind.PY
             return Kind.TENSOR
         # a method or function of this file: what its ``return`` statements give
-        local = self._local_callee(fn)
+        local = self._local_callee(fn, kinds)
         if local:
             return max(self.return_kind(f) for f in local)
         # ``self.layer(x)``: a submodule applied to a tensor gives a tensor
