@@ -93,7 +93,7 @@ class TraceTimeConstant(SourceRule):
                             src.path, *src.pos(it), severity=Severity.NOTE,
                             hint="vectorise over that dimension, or export with torch.export/torch.jit.script",
                         )
-                    elif src.kind(it, kinds) == Kind.TENSOR:
+                    elif not isinstance(it, (ast.Tuple, ast.List, ast.Set)) and src.kind(it, kinds) == Kind.TENSOR:
                         yield self.finding(
                             f"iterating over tensor `{src.segment(it)}` is unrolled by tracing for the example's size",
                             src.path, *src.pos(it), severity=Severity.NOTE,
