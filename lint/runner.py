@@ -201,6 +201,7 @@ class Runner:
             self._ignore_cache[display] = {c for c in self.enabled if any(c.startswith(s.upper()) for s in ignored)}
         per_file = self._ignore_cache[display]
         file_directives = suppress.file_suppressions(text) if text else []
+        comments = suppress.comments_by_line(text) if found and "noqa" in text else None
         seen: set[tuple[str, int, int, str]] = set()
         for f in found:
             if f.code not in self.enabled or f.code in per_file:
@@ -214,7 +215,7 @@ class Runner:
                 f = f.with_(source_line=line)
             if file_directives and suppress.file_suppresses(file_directives, f.code):
                 f = f.with_(suppressed="file-noqa")
-            elif line and suppress.line_suppresses(line, f.code):
+            elif line and suppress.line_suppresses(comments.get(f.line, "") if comments is not None else line, f.code):
                 f = f.with_(suppressed="noqa")
             yield f
 

@@ -1,7 +1,9 @@
 """``# noqa`` handling: ``# noqa`` / ``# noqa: TRT101,TRT102`` on a line, ``# trtlint: noqa`` for a whole file."""
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 
 NOQA_RE = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 FILE_NOQA_RE = re.compile(
@@ -35,3 +37,18 @@ def file_suppressions(text: str) -> list[frozenset[str] | None]:
 
 def file_suppresses(directives: list[frozenset[str] | None], code: str) -> bool:
     return any(d is None or code in d for d in directives)
+
+
+def comments_by_line(text: str) -> dict[int, str] | None:
+    """The comment text on each line, from the tokenizer (so a '# noqa' inside a string is not one).
+
+    None when the file cannot be tokenized; callers then fall back to reading the raw line.
+    """
+    out: dict[int, str] = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                out[tok.start[0]] = tok.string
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return None
+    return out

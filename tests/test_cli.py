@@ -107,6 +107,8 @@ def test_noqa_line_and_file(tmp_path: Path) -> None:
     assert run_cli("check", "--isolated", str(p)).code == 0
     p.write_text(HAZARD.replace(".item()", ".item()  # noqa: TRT101"))
     assert run_cli("check", "--isolated", str(p)).code == 1
+    p.write_text(HAZARD.replace("x * x.sum().item()", "x * x.sum().item() if '# noqa' else x"))
+    assert run_cli("check", "--isolated", str(p)).code == 1  # a '# noqa' inside a string is no comment
     p.write_text("# trtlint: noqa\n" + HAZARD)
     assert run_cli("check", "--isolated", str(p)).code == 0
     p.write_text("# trtlint: noqa: TRT106\n" + HAZARD)
