@@ -2,8 +2,8 @@
 """Lines per second of source linting, trtlint (all rules) beside TorchFix, on the same files in the same run.
 
 Files: torchvision's classification model sources (torchvision/models/*.py) and timm's models/ and layers/.
-Both tools run as whole commands (start-up included), best of --repeat runs for trtlint, one run of TorchFix
-(it takes minutes). TorchFix must be installed (pip install torchfix); --skip-torchfix measures trtlint alone.
+Both tools run as whole commands (start-up included), each with its default parallelism (trtlint also with
+-j 1), best of --repeat runs for trtlint, one run of TorchFix (it takes minutes). TorchFix must be installed (pip install torchfix); --skip-torchfix measures trtlint alone.
 Writes benchmarks/results/source_speed.json.
 """
 from __future__ import annotations
@@ -48,11 +48,12 @@ def main() -> int:
     args = ap.parse_args()
     paths = files()
     lines = sum(Path(p).read_text(encoding="utf-8", errors="replace").count("\n") for p in paths)
-    trt_cmd = [sys.executable, "-m", "trtlint.cli", "check", "--isolated", "--select", "ALL",
-               "--output-format", "concise", *paths]
-    trt = min(timed(trt_cmd) for _ in range(args.repeat))
+    base = [sys.executable, "-m", "trtlint.cli", "check", "--isolated", "--select", "ALL", "--output-format", "concise"]
+    one = min(timed([*base, "-j", "1", *paths]) for _ in range(args.repeat))
+    trt = min(timed([*base, *paths]) for _ in range(args.repeat))  # default: one worker per CPU
     result = {
         "files": len(paths), "lines": lines, "cpu_count": os.cpu_count(), "python": platform.python_version(),
+        "trtlint_one_process_seconds": round(one, 3), "trtlint_one_process_lines_per_second": round(lines / one),
         "trtlint_seconds": round(trt, 3), "trtlint_lines_per_second": round(lines / trt),
     }
     tf = shutil.which("torchfix")

@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--isolated", action="store_true", help="ignore every configuration file")
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     c.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    c.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+                   help="worker processes (default: one per CPU, up to 8, when there are many files)")
 
     r = sub.add_parser("rule", help="print the documentation of a rule")
     r.add_argument("code", nargs="?", help="rule code, e.g. TRT101")
@@ -163,7 +165,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         check_selectors(codes, known, f"per-file-ignores[{pattern!r}]{where}")
     target = Target.parse(args.target if args.target is not None else cfg.target)
     runner = Runner(cfg, target, enabled_codes(select, ignore, extend), debug=args.debug)
-    result = runner.run(args.paths)
+    jobs = args.jobs if args.jobs > 0 else min(os.cpu_count() or 1, 8)
+    result = runner.run(args.paths, jobs=jobs)
     if args.debug:
         for tb in result.debug_tracebacks:
             print(tb, file=sys.stderr)

@@ -19,6 +19,7 @@ from .rules.tool.trt907_layer_unavailable import LayerUnavailable
 from .selectors import resolve
 
 SOURCE_SUFFIXES = (".py", ".pyi")
+PARALLEL_MIN_FILES = 64  # below this, starting worker processes costs more than it saves
 ONNX_SUFFIXES = (".onnx",)
 
 
@@ -121,23 +122,35 @@ class Runner:
         ]
         self._ignore_cache: dict[str, set[str]] = {}
 
-    def run(self, paths: Iterable[str]) -> Result:
+    def run(self, paths: Iterable[str], jobs: int = 1) -> Result:
+        """Lint ``paths``. With ``jobs`` > 1 and enough files, files are spread over worker processes;
+        the result is the same, in the same order."""
         result = Result()
         want_onnx = bool(self.onnx_rules) and onnx_available()
+        items: list[Input] = []
         for item in discover(paths, self.config, want_onnx):
             if isinstance(item, Finding):
                 result.findings.append(item)
-                continue
-            result.files += 1
-            try:
-                found = list(self.lint_one(item, result))
-            except Exception as exc:  # per-file isolation: a bug in trtlint is reported, the run goes on
-                result.debug_tracebacks.append(traceback.format_exc())
-                found = [InternalError.at(item.display, f"internal error while linting: {type(exc).__name__}: {exc}"
-                                          " (please report it; rerun with --debug for the traceback)")]
-            result.findings.extend(found)
+            else:
+                items.append(item)
+        result.files = len(items)
+        if jobs > 1 and len(items) >= PARALLEL_MIN_FILES:
+            for found, tracebacks in _parallel(self, items, jobs):
+                result.findings.extend(found)
+                result.debug_tracebacks.extend(tracebacks)
+        else:
+            for item in items:
+                result.findings.extend(self.lint_isolated(item, result))
         result.findings.sort(key=lambda f: f.sort_key)
         return result
+
+    def lint_isolated(self, item: Input, result: Result) -> list[Finding]:
+        try:
+            return list(self.lint_one(item, result))
+        except Exception as exc:  # per-file isolation: a bug in trtlint is reported, the run goes on
+            result.debug_tracebacks.append(traceback.format_exc())
+            return [InternalError.at(item.display, f"internal error while linting: {type(exc).__name__}: {exc}"
+                                     " (please report it; rerun with --debug for the traceback)")]
 
     def lint_one(self, item: Input, result: Result) -> Iterator[Finding]:
         if item.kind == "onnx":
@@ -222,3 +235,36 @@ class Runner:
 
 def enabled_codes(select: Iterable[str], ignore: Iterable[str], extend_select: Iterable[str]) -> set[str]:
     return resolve(all_rules().keys(), select, ignore, extend_select)
+
+
+_WORKER: Runner | None = None
+
+
+def _init_worker(runner: Runner) -> None:
+    global _WORKER
+    _WORKER = runner
+
+
+def _lint_chunk(chunk: list[Input]) -> tuple[list[Finding], list[str]]:
+    assert _WORKER is not None
+    result = Result()
+    found = [f for item in chunk for f in _WORKER.lint_isolated(item, result)]
+    return found, result.debug_tracebacks
+
+
+def _parallel(runner: Runner, items: list[Input], jobs: int) -> Iterator[tuple[list[Finding], list[str]]]:
+    """Spread files over ``jobs`` processes in chunks (big files first, so the tail is short)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    def size(item: Input) -> int:
+        try:
+            return os.path.getsize(item.path)
+        except OSError:
+            return 0
+
+    ordered = sorted(items, key=size, reverse=True)
+    chunks = [ordered[i::jobs * 4] for i in range(jobs * 4)]
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(runner,)) as pool:
+        yield from pool.map(_lint_chunk, [c for c in chunks if c])

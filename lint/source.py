@@ -72,7 +72,7 @@ class SourceFile:
         self.imports: dict[str, set[str]] = {}
         self.classes: list[ast.ClassDef] = []
         self.functions: list[FunctionInfo] = []
-        self.calls: list[ast.Call] = []
+        self._calls: list[ast.Call] | None = None
         self._index()
         self._forward: list[FunctionInfo] | None = None
         self._by_name: dict[tuple[str, str], list[FunctionInfo]] | None = None
@@ -81,6 +81,7 @@ class SourceFile:
         # kinds table -> class of its function: `self.m(...)` resolves within that class and its bases
         self._owner: dict[int, ast.ClassDef | None] = {}
         self._return_kinds: dict[int, Kind] = {}
+        self._walks: dict[tuple[int, bool], list[ast.AST]] = {}
 
     # ---------------------------------------------------------------- positions
     def _char_col(self, line: int, byte_col: int) -> int:
@@ -100,19 +101,27 @@ class SourceFile:
         return line, col, end_line, end_col
 
     def segment(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.text, node) or ""
+        """The node's source text (``ast.get_source_segment`` re-splits the whole file on every call)."""
+        line, end_line = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        if line is None or end_line is None or end_line > len(self.lines):
+            return ""
+        first, last = self.lines[line - 1].encode("utf-8"), self.lines[end_line - 1].encode("utf-8")
+        start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+        if line == end_line:
+            return first[start:end].decode("utf-8", "replace")
+        middle = [ln for ln in self.lines[line:end_line - 1]]
+        return "\n".join([first[start:].decode("utf-8", "replace"), *middle, last[:end].decode("utf-8", "replace")])
 
     # ---------------------------------------------------------------- indexing
     def _index(self) -> None:
+        """Imports, classes and functions, from statements only (expressions are walked lazily, for calls)."""
         imports = self.imports
-        stack: list[tuple[ast.AST, ast.ClassDef | None]] = [(self.tree, None)]
+        stack: list[tuple[list[ast.stmt], ast.ClassDef | None]] = [(self.tree.body, None)]
         while stack:
-            node, cls = stack.pop()
-            for child in ast.iter_child_nodes(node):
+            body, cls = stack.pop()
+            for child in body:
                 t = type(child)
-                if t is ast.Call:
-                    self.calls.append(child)  # type: ignore[arg-type]
-                elif t is ast.Import:
+                if t is ast.Import:
                     for a in child.names:  # type: ignore[attr-defined]
                         if a.asname:
                             imports.setdefault(a.asname, set()).add(a.name)
@@ -127,14 +136,29 @@ class SourceFile:
                         imports.setdefault(a.asname or a.name, set()).add(f"{mod}.{a.name}" if mod else a.name)
                 elif t is ast.ClassDef:
                     self.classes.append(child)  # type: ignore[arg-type]
-                    stack.append((child, child))  # type: ignore[arg-type]
-                    continue
+                    stack.append((child.body, child))  # type: ignore[attr-defined]
                 elif t is ast.FunctionDef or t is ast.AsyncFunctionDef:
                     self.functions.append(FunctionInfo(child, cls))  # type: ignore[arg-type]
-                    stack.append((child, None))
-                    continue
-                stack.append((child, cls))
-        self.calls.sort(key=lambda c: (c.lineno, c.col_offset))
+                    stack.append((child.body, None))  # type: ignore[attr-defined]
+                else:
+                    for name in _STMT_LISTS:
+                        inner = getattr(child, name, None)
+                        if inner:
+                            stack.append((inner, cls))
+                    for h in getattr(child, "handlers", ()) or ():
+                        stack.append((h.body, cls))
+                    for case in getattr(child, "cases", ()) or ():
+                        stack.append((case.body, cls))
+        self.classes.sort(key=lambda c: c.lineno)
+        self.functions.sort(key=lambda f: f.node.lineno)
+
+    @property
+    def calls(self) -> list[ast.Call]:
+        """Every call in the file, in source order (built on first use: only some rules need it)."""
+        if self._calls is None:
+            self._calls = sorted((n for n in ast.walk(self.tree) if isinstance(n, ast.Call)),
+                                 key=lambda c: (c.lineno, c.col_offset))
+        return self._calls
 
     def qualnames(self, node: ast.AST) -> set[str]:
         """Every dotted name an expression may refer to, through the file's imports (``F.relu`` -> torch.nn.functional.relu)."""
@@ -196,7 +220,15 @@ class SourceFile:
         self._forward = result
         return result
 
-    def walk_function(self, f: FunctionInfo, eval_path: bool = True) -> Iterator[ast.AST]:
+    def walk_function(self, f: FunctionInfo, eval_path: bool = True) -> list[ast.AST]:
+        """Nodes of a function body in source order (cached: every forward rule walks the same functions)."""
+        key = (id(f.node), eval_path)
+        nodes = self._walks.get(key)
+        if nodes is None:
+            nodes = self._walks[key] = list(self._walk_function(f, eval_path))
+        return nodes
+
+    def _walk_function(self, f: FunctionInfo, eval_path: bool = True) -> Iterator[ast.AST]:
         """Nodes of a function body, not descending into nested classes (nested functions are part of it).
 
         With ``eval_path`` the branches that run only in training mode (``if self.training:`` bodies,
@@ -473,6 +505,9 @@ def _rooted_at_self(node: ast.AST) -> bool:
     while isinstance(node, (ast.Attribute, ast.Subscript)):
         node = node.value
     return isinstance(node, ast.Name) and node.id == "self"
+
+
+_STMT_LISTS = ("body", "orelse", "finalbody")
 
 
 def _returns(f: FunctionInfo) -> Iterator[ast.expr]:

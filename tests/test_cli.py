@@ -312,3 +312,22 @@ def test_entry_point_plugins(tmp_path: Path) -> None:
     (site / "myplug.py").write_text((site / "myplug.py").read_text().replace("TRT950", "TRT101"))
     r = run_subprocess("check", "--isolated", str(tmp_path / "a.py"), env=env)
     assert r.code == 2 and "duplicate rule code TRT101" in r.err
+
+
+def test_parallel_run_gives_the_same_result(monkeypatch) -> None:
+    from trtlint import runner as runner_mod
+    from trtlint.compat import Target
+    from trtlint.config import Config
+    from trtlint.registry import all_rules
+
+    from .conftest import FIXTURES
+
+    def run(jobs: int):
+        r = runner_mod.Runner(Config(), Target.parse("trt10.8"), set(all_rules()))
+        return r.run([str(FIXTURES)], jobs=jobs)
+
+    serial = run(1)
+    monkeypatch.setattr(runner_mod, "PARALLEL_MIN_FILES", 1)
+    parallel = run(2)
+    assert serial.files == parallel.files > 30
+    assert [f.to_dict() for f in serial.findings] == [f.to_dict() for f in parallel.findings]
