@@ -3,11 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .finding import Severity
-
-DEFAULT_SELECT = ("ALL",)
-
-
 class SelectorError(ValueError):
     pass
 
@@ -51,6 +46,3 @@ def resolve(
             chosen.add(code)
     return chosen
 
-
-def severity_of(name: str) -> Severity:
-    return Severity(name)

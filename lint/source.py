@@ -55,7 +55,6 @@ TENSOR_ANNOTATIONS = frozenset({"Tensor", "torch.Tensor", "torch.FloatTensor", "
 class FunctionInfo:
     node: ast.FunctionDef | ast.AsyncFunctionDef
     cls: ast.ClassDef | None
-    in_forward: bool = False
     kinds: dict[str, Kind] | None = None
 
 
@@ -68,7 +67,6 @@ class SourceFile:
         self.tree = tree
         self.target = target
         self.lines = text.splitlines()
-        self._line_is_ascii: dict[int, bool] = {}
         self.imports: dict[str, set[str]] = {}
         self.classes: list[ast.ClassDef] = []
         self.functions: list[FunctionInfo] = []
@@ -197,7 +195,6 @@ class SourceFile:
             if id(f.node) in seen:
                 continue
             seen.add(id(f.node))
-            f.in_forward = True
             result.append(f)
             methods = by_class.get(id(f.cls), {}) if f.cls is not None else {}
             for node in self.walk_function(f):  # calls made only in training mode do not count

@@ -10,7 +10,6 @@ import mmap
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Iterator
 
 from ..compat import Target
@@ -234,6 +233,3 @@ def _external_refs(model: Any) -> Iterator[ExternalRef]:
             offset, length = -1, None
         yield ExternalRef(tensor=t.name, location=info.get("location", ""), offset=offset, length=length)
 
-
-def model_dir(m: OnnxModel) -> Path:
-    return Path(os.path.abspath(m.path)).parent

@@ -16,7 +16,6 @@ class ReportContext:
     target: str
     root: Path = field(default_factory=Path.cwd)  # repository root for relative URIs
     color: bool = False
-    show_fixes: bool = True
 
 
 def get_reporter(name: str) -> Callable[[list[Finding], ReportContext], str]:
