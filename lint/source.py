@@ -134,7 +134,7 @@ class SourceFile:
                         imports.setdefault(a.asname or a.name, set()).add(f"{mod}.{a.name}" if mod else a.name)
                 elif t is ast.ClassDef:
                     self.classes.append(child)  # type: ignore[arg-type]
-                    stack.append((child.body, child))  # type: ignore[attr-defined]
+                    stack.append((child.body, child))  # type: ignore[attr-defined, arg-type]
                 elif t is ast.FunctionDef or t is ast.AsyncFunctionDef:
                     self.functions.append(FunctionInfo(child, cls))  # type: ignore[arg-type]
                     stack.append((child.body, None))  # type: ignore[attr-defined]
