@@ -27,19 +27,11 @@ def check(
     Configuration from the nearest ``[tool.trtlint]`` applies unless ``use_config`` is false; arguments given here
     win over it, as on the command line. Raises ``ValueError`` subclasses for bad selectors, config or targets.
     """
-    from .compat import Target
     from .config import Config, find_pyproject, load_config
-    from .registry import all_rules
-    from .runner import Runner, enabled_codes
-    from .selectors import check_selectors
+    from .runner import build_runner
 
     cfg = load_config(find_pyproject(list(paths))) if use_config else Config()
-    known = all_rules().keys()
-    sel = check_selectors(select if select is not None else cfg.select, known, "select")
-    ign = check_selectors(ignore if ignore is not None else cfg.ignore, known, "ignore")
-    ext = check_selectors([*cfg.extend_select, *extend_select], known, "extend-select")
-    for pattern, codes in cfg.per_file_ignores.items():
-        check_selectors(codes, known, f"per-file-ignores[{pattern!r}]")
-    tgt = Target.parse(target if target is not None else cfg.target)
-    result = Runner(cfg, tgt, enabled_codes(sel, ign, ext)).run(paths)
+    runner = build_runner(cfg, target, None if select is None else list(select),
+                          None if ignore is None else list(ignore), extend_select)
+    result = runner.run(paths)
     return result.findings if include_suppressed else result.reported

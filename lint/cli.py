@@ -139,14 +139,11 @@ def cmd_rule(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .compat import Target
-    from .config import find_pyproject, load_config, Config
+    from .config import Config, find_pyproject, load_config
     from .fix import add_noqa, fix_files
-    from .registry import all_rules
     from .report import ReportContext, get_reporter
     from .report.text import statistics, summary
-    from .runner import Runner, enabled_codes
-    from .selectors import check_selectors
+    from .runner import build_runner
 
     if args.isolated:
         cfg = Config()
@@ -156,15 +153,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         cfg = load_config(Path(args.config))
     else:
         cfg = load_config(find_pyproject(args.paths))
-    known = all_rules().keys()
-    where = f" in {cfg.path}" if cfg.path else ""
-    select = check_selectors(_csv(args.select) or cfg.select, known, "--select" if args.select else f"select{where}")
-    ignore = check_selectors(_csv(args.ignore) or cfg.ignore, known, "--ignore" if args.ignore else f"ignore{where}")
-    extend = check_selectors((_csv(args.extend_select) or []) + cfg.extend_select, known, "extend-select")
-    for pattern, codes in cfg.per_file_ignores.items():
-        check_selectors(codes, known, f"per-file-ignores[{pattern!r}]{where}")
-    target = Target.parse(args.target if args.target is not None else cfg.target)
-    runner = Runner(cfg, target, enabled_codes(select, ignore, extend), debug=args.debug)
+    runner = build_runner(cfg, args.target, _csv(args.select) or None, _csv(args.ignore) or None,
+                          _csv(args.extend_select) or [], flag_prefix="--", debug=args.debug)
+    target = runner.target
     jobs = args.jobs if args.jobs > 0 else min(os.cpu_count() or 1, 8)
     result = runner.run(args.paths, jobs=jobs)
     if args.debug:

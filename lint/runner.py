@@ -237,6 +237,35 @@ def enabled_codes(select: Iterable[str], ignore: Iterable[str], extend_select: I
     return resolve(all_rules().keys(), select, ignore, extend_select)
 
 
+def build_runner(
+    config: Config,
+    target: str | None = None,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    extend_select: Iterable[str] = (),
+    *,
+    flag_prefix: str = "",
+    debug: bool = False,
+) -> Runner:
+    """Merge options over the configuration (options win), validate every selector and the target, and build
+    the runner. Raises ``ValueError`` subclasses naming the bad value and where it came from."""
+    from .selectors import check_selectors
+
+    known = all_rules().keys()
+    where = f" in {config.path}" if config.path else ""
+
+    def label(name: str, given: object) -> str:
+        return f"{flag_prefix}{name}" if given is not None else f"{name}{where}"
+
+    sel = check_selectors(select if select is not None else config.select, known, label("select", select))
+    ign = check_selectors(ignore if ignore is not None else config.ignore, known, label("ignore", ignore))
+    ext = check_selectors([*config.extend_select, *extend_select], known, "extend-select")
+    for pattern, codes in config.per_file_ignores.items():
+        check_selectors(codes, known, f"per-file-ignores[{pattern!r}]{where}")
+    tgt = Target.parse(target if target is not None else config.target)
+    return Runner(config, tgt, enabled_codes(sel, ign, ext), debug=debug)
+
+
 _WORKER: Runner | None = None
 
 
