@@ -264,10 +264,9 @@ class SourceFile:
         for p, d in zip(params, defaults):
             if p.arg in ("self", "cls") or p.arg in kinds:
                 continue
-            ann = ast.unparse(p.annotation) if p.annotation is not None else ""
-            if ann.replace("Optional[", "").rstrip("]") in TENSOR_ANNOTATIONS:
+            if _tensor_annotated(p):
                 kinds[p.arg] = Kind.TENSOR
-            elif first and not ann and d is None:
+            elif first and p.annotation is None and d is None:
                 kinds[p.arg] = Kind.TENSOR
             else:
                 kinds[p.arg] = Kind.PY
@@ -323,8 +322,7 @@ class SourceFile:
                 if kw.arg in names:
                     out[kw.arg] = max(out.get(kw.arg, Kind.PY), self.kind(kw.value, ck))
         for p in params:
-            ann = ast.unparse(p.annotation) if p.annotation is not None else ""
-            if ann.replace("Optional[", "").rstrip("]") in TENSOR_ANNOTATIONS:
+            if _tensor_annotated(p):
                 out[p.arg] = Kind.TENSOR
             out.setdefault(p.arg, Kind.PY)
         return out
@@ -505,6 +503,13 @@ def _rooted_at_self(node: ast.AST) -> bool:
 
 
 _STMT_LISTS = ("body", "orelse", "finalbody")
+
+
+def _tensor_annotated(p: ast.arg) -> bool:
+    """``x: Tensor``, ``x: torch.Tensor``, ``x: Optional[torch.Tensor]``."""
+    if p.annotation is None:
+        return False
+    return ast.unparse(p.annotation).replace("Optional[", "").rstrip("]") in TENSOR_ANNOTATIONS
 
 
 def _returns(f: FunctionInfo) -> Iterator[ast.expr]:
