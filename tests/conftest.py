@@ -44,6 +44,32 @@ def run_subprocess(*args: str, cwd: Path | None = None, env: dict[str, str] | No
     return Run(p.returncode, p.stdout, p.stderr)
 
 
+def env_without(tmp_path: Path, *packages: str) -> dict[str, str]:
+    """An environment in which importing any of ``packages`` fails (a sitecustomize on PYTHONPATH blocks them)."""
+    import os
+
+    blocker = tmp_path / "block"
+    blocker.mkdir(exist_ok=True)
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class _Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name.split('.')[0] in {packages!r}:\n"
+        "            raise ImportError('blocked by the test: ' + name)\n"
+        "sys.meta_path.insert(0, _Block())\n"
+    )
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(blocker), *sys.path]))
+
+
+def require(name: str):
+    """Import a heavy test dependency; skip without it, unless scripts/test.sh promised it (then fail)."""
+    import os
+
+    if os.environ.get("TRTLINT_REQUIRE_REAL_WORLD") == "1":
+        return __import__(name)
+    return pytest.importorskip(name)
+
+
 @pytest.fixture
 def cli():
     return run_cli

@@ -3,19 +3,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import warnings
 from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES, run_cli
-
-
-def _need(name: str):
-    if os.environ.get("TRTLINT_REQUIRE_REAL_WORLD") == "1":
-        return __import__(name)
-    return pytest.importorskip(name)
+from .conftest import FIXTURES, require, run_cli
 
 
 def _codes(path: Path, *args: str) -> list[tuple[int, str]]:
@@ -25,7 +18,7 @@ def _codes(path: Path, *args: str) -> list[tuple[int, str]]:
 
 def test_trace_keeps_one_branch() -> None:
     """TRT101: the trace of pkg/gate.py's Gate answers the traced branch for every input."""
-    torch = _need("torch")
+    torch = require("torch")
     path = FIXTURES / "source" / "pkg" / "gate.py"
     assert (10, "TRT101") in _codes(path)
     spec = importlib.util.spec_from_file_location("gate_fixture", path)
@@ -43,7 +36,7 @@ def test_trace_keeps_one_branch() -> None:
 
 def test_item_is_frozen_by_tracing(tmp_path: Path) -> None:
     """TRT102: a value read with .item() in forward is a constant of the trace."""
-    torch = _need("torch")
+    torch = require("torch")
     src = tmp_path / "m.py"
     src.write_text("import torch\n\n\nclass Norm(torch.nn.Module):\n    def forward(self, x):\n"
                    "        return x / x.abs().max().item()\n")
@@ -60,8 +53,8 @@ def test_item_is_frozen_by_tracing(tmp_path: Path) -> None:
 
 def test_dynamo_export_of_traced_module_with_dynamic_axes_fails(tmp_path: Path) -> None:
     """TRT109: torch >= 2.9 exports with dynamo=True by default and refuses dynamic_axes on a ScriptModule."""
-    torch = _need("torch")
-    _need("onnxscript")
+    torch = require("torch")
+    require("onnxscript")
     major, minor = (int(v) for v in torch.__version__.split(".")[:2])
     if (major, minor) < (2, 9):
         pytest.skip("the dynamo default arrived in torch 2.9")
@@ -83,8 +76,8 @@ def test_dynamo_export_of_traced_module_with_dynamic_axes_fails(tmp_path: Path) 
 
 def test_onnx_finding_names_the_pytorch_line(tmp_path: Path, monkeypatch) -> None:
     """TRT303 on a dynamo export points at the line of forward that produced the node."""
-    torch = _need("torch")
-    _need("onnxscript")
+    torch = require("torch")
+    require("onnxscript")
     (tmp_path / "bits.py").write_text("import torch\n\n\nclass Bits(torch.nn.Module):\n    def forward(self, x):\n"
                                       "        y = x * 2\n        return torch.bitwise_and(y, 3)\n")
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import HAZARD, run_cli, run_subprocess
+from .conftest import HAZARD, env_without, run_cli, run_subprocess
 
 
 def findings(r) -> list[dict]:
@@ -236,17 +236,7 @@ def test_api_check(project: Path) -> None:
 
 def test_light_core_imports_no_heavy_package(project: Path, tmp_path: Path) -> None:
     """Linting sources must work with torch, onnx and tensorrt unimportable, and must not import them."""
-    blocker = tmp_path / "block"
-    blocker.mkdir()
-    (blocker / "sitecustomize.py").write_text(
-        "import sys\n"
-        "class _Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('torch', 'onnx', 'tensorrt', 'onnxruntime', 'polygraphy', 'numpy'):\n"
-        "            raise ImportError('blocked for the light-core test: ' + name)\n"
-        "sys.meta_path.insert(0, _Block())\n"
-    )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(blocker), *sys.path]))
+    env = env_without(tmp_path, "torch", "onnx", "tensorrt", "onnxruntime", "polygraphy", "numpy")
     r = run_subprocess("check", "--isolated", "--output-format", "json", str(project), env=env)
     assert r.code == 1, r.err
     assert [d["code"] for d in json.loads(r.out)] == ["TRT102"]

@@ -12,7 +12,7 @@ onnx = pytest.importorskip("onnx")
 import numpy as np  # noqa: E402
 from onnx import helper, numpy_helper  # noqa: E402
 
-from .conftest import FIXTURES, run_cli, run_subprocess  # noqa: E402
+from .conftest import FIXTURES, env_without, run_cli, run_subprocess  # noqa: E402
 
 sys.path.insert(0, str(FIXTURES / "onnx"))
 import builders  # noqa: E402
@@ -159,13 +159,7 @@ def test_huge_external_weights_are_never_read(tmp_path: Path) -> None:
 def test_onnx_layer_missing_is_said_plainly(tmp_path: Path) -> None:
     path = tmp_path / "m.onnx"
     onnx.save(builders.relu(), path)
-    blocker = tmp_path / "block"
-    blocker.mkdir()
-    (blocker / "sitecustomize.py").write_text(
-        "import sys\nclass _B:\n    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'onnx':\n            raise ImportError(name)\n"
-        "sys.meta_path.insert(0, _B())\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(blocker), *sys.path]))
+    env = env_without(tmp_path, "onnx")
     r = run_subprocess("check", "--isolated", "--output-format", "concise", str(path), env=env)
     assert r.code == 2 and "TRT907" in r.out and "NOT checked" in r.out
     # folders are walked for .onnx only when the layer is there: no false alarm on source trees

@@ -3,28 +3,21 @@ models at opset 20 get the opset error for TensorRT 8.6. Needs torch and torchvi
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 
 import pytest
 
-from .conftest import run_cli
+from .conftest import require, run_cli
 
 MODELS = ("resnet18", "resnet50", "mobilenet_v3_large", "efficientnet_b0", "vit_b_16")
 
 
-def _require(name: str):
-    if os.environ.get("TRTLINT_REQUIRE_REAL_WORLD") == "1":
-        return __import__(name)
-    return pytest.importorskip(name)
-
-
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory) -> dict[tuple[str, int], Path]:
-    torch = _require("torch")
-    tv = _require("torchvision")
-    _require("onnx")
+    torch = require("torch")
+    tv = require("torchvision")
+    require("onnx")
     out = tmp_path_factory.mktemp("exports")
     paths: dict[tuple[str, int], Path] = {}
     torch.manual_seed(0)
