@@ -80,6 +80,8 @@ class SourceFile:
         self._owner: dict[int, ast.ClassDef | None] = {}
         self._return_kinds: dict[int, Kind] = {}
         self._walks: dict[tuple[int, bool], list[ast.AST]] = {}
+        #: per-file memo for rule helpers (keys are tuples that start with the helper's name)
+        self.cache: dict[tuple[object, ...], object] = {}
 
     # ---------------------------------------------------------------- positions
     def _char_col(self, line: int, byte_col: int) -> int:

@@ -19,7 +19,13 @@ def enclosing_function(src: SourceFile, node: ast.AST) -> FunctionInfo | None:
 
 
 def scope_nodes(src: SourceFile, scope: FunctionInfo | None) -> list[ast.AST]:
-    """Nodes of a function body (or of the module outside functions), in source order."""
+    """Nodes of a function body (or of the module outside functions), in source order.
+
+    Cached on the file: several export rules look at the same scope, once per call they examine."""
+    key = ("scope_nodes", id(scope.node) if scope is not None else None)
+    cached = src.cache.get(key)
+    if cached is not None:
+        return cached
     roots = scope.node.body if scope is not None else src.tree.body
     out: list[ast.AST] = []
     stack = list(reversed(roots))
@@ -30,6 +36,7 @@ def scope_nodes(src: SourceFile, scope: FunctionInfo | None) -> list[ast.AST]:
         if hasattr(node, "lineno"):
             out.append(node)
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    src.cache[key] = out
     return out
 
 
