@@ -51,6 +51,16 @@ def load_matrix(path: str | None = None) -> dict[str, Any]:
     return data
 
 
+@functools.lru_cache(maxsize=None)
+def _trt_entry(trt: tuple[int, ...]) -> dict[str, Any]:
+    table = load_matrix()["tensorrt"]
+    versions = sorted((parse_version(v), v) for v in table)
+    below = [v for v in versions if v[0] <= trt]
+    if not below:
+        raise TargetError(f"TensorRT {vstr(trt)} is older than the oldest in the matrix ({versions[0][1]})")
+    return dict(table[below[-1][1]], version=below[-1][1])
+
+
 def trt_versions() -> list[tuple[int, ...]]:
     return sorted(parse_version(v) for v in load_matrix()["tensorrt"])
 
@@ -106,14 +116,9 @@ class Target:
         return vstr(self.trt)
 
     def trt_entry(self) -> dict[str, Any]:
-        """The matrix entry of the target TensorRT: exact minor, else the nearest documented one below it."""
-        table = load_matrix()["tensorrt"]
-        versions = sorted((parse_version(v), v) for v in table)
-        below = [v for v in versions if v[0] <= self.trt]
-        if not below:
-            lowest = versions[0][1]
-            raise TargetError(f"TensorRT {self.trt_str} is older than the oldest in the matrix ({lowest})")
-        return dict(table[below[-1][1]], version=below[-1][1])
+        """The matrix entry of the target TensorRT: exact minor, else the nearest documented one below it.
+        Shared between calls (rules ask for it per node): read it, do not modify it."""
+        return _trt_entry(self.trt)
 
     def operators(self) -> dict[str, Any]:
         """The target's ONNX operator table (for interpolated releases, the table that stands in)."""
