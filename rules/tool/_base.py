@@ -15,5 +15,4 @@ class InputProblem(ToolRule):
 
     @classmethod
     def at(cls, path: str, message: str, line: int = 1, col: int = 1, hint: str = "") -> Finding:
-        return Finding(code=cls.code, name=cls.name, severity=cls.severity, message=message, path=path,
-                       line=line, col=col, hint=hint)
+        return cls().finding(message, path, line, col, hint=hint)
