@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from .finding import Edit, Finding
-from .suppress import NOQA_RE
+from .suppress import NOQA_RE, comments_by_line
 
 
 def _offsets(text: str) -> list[int]:
@@ -76,16 +76,19 @@ def add_noqa(findings: list[Finding]) -> int:
     for path, lines in sorted(by_path.items()):
         text = Path(path).read_text(encoding="utf-8")
         src = text.splitlines(keepends=True)
+        comments = comments_by_line(text) or {}  # the same reading of noqa as the suppression check
         for lineno, codes in lines.items():
             if lineno > len(src):
                 continue
             line = src[lineno - 1]
             body, nl = (line[:-1], "\n") if line.endswith("\n") else (line, "")
-            m = NOQA_RE.search(body)
+            comment = comments.get(lineno, "")
+            m = NOQA_RE.search(comment)
             if m and m.group("codes"):
                 have = set(re.split(r"[\s,]+", m.group("codes").strip()))
                 merged = ", ".join(sorted(have | codes))
-                new_line = body[: m.start()] + f"# noqa: {merged}" + body[m.end():] + nl
+                at = body.rindex(comment)
+                new_line = body[: at + m.start()] + f"# noqa: {merged}" + body[at + m.end():] + nl
             elif m:
                 continue  # a bare noqa already suppresses everything
             else:

@@ -321,3 +321,15 @@ def test_parallel_run_gives_the_same_result(monkeypatch) -> None:
     parallel = run(2)
     assert serial.files == parallel.files > 30
     assert [f.to_dict() for f in serial.findings] == [f.to_dict() for f in parallel.findings]
+
+
+def test_add_noqa_merges_into_existing_comment_and_ignores_strings(tmp_path: Path) -> None:
+    p = tmp_path / "m.py"
+    p.write_text(HAZARD.replace("x * x.sum().item()", "x * x.sum().item()  # noqa: TRT101"))
+    run_cli("check", "--isolated", "--add-noqa", str(p))
+    assert "# noqa: TRT101, TRT102" in p.read_text()
+    q = tmp_path / "n.py"
+    q.write_text(HAZARD.replace("x * x.sum().item()", "x * x.sum().item() if '# noqa' else x"))
+    run_cli("check", "--isolated", "--add-noqa", str(q))
+    assert "else x  # noqa: TRT102" in q.read_text()
+    assert run_cli("check", "--isolated", str(tmp_path)).code == 0
