@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 
 class Severity(str, enum.Enum):
@@ -57,7 +57,6 @@ class Finding:
     fix: Fix | None = None
     suppressed: str | None = None  # None, "noqa" or "file-noqa"
     source_line: str = ""
-    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def with_(self, **changes: object) -> "Finding":
         return replace(self, **changes)  # type: ignore[arg-type]

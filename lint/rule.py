@@ -101,7 +101,6 @@ class Rule:
         hint: str = "",
         fix: Fix | None = None,
         severity: Severity | None = None,
-        **extra: str,
     ) -> Finding:
         return Finding(
             code=self.code,
@@ -115,7 +114,6 @@ class Rule:
             end_col=end_col,
             hint=hint,
             fix=fix,
-            extra=dict(extra),
         )
 
 
