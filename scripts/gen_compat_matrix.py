@@ -72,6 +72,16 @@ SOURCES: dict[str, dict[str, str]] = {
         "url": "https://github.com/onnx/onnx/blob/main/docs/Versioning.md",
     },
 }
+SOURCES["onnx-proto-ir-versions"] = {
+    "title": "onnx/onnx.proto, enum Version: what each IR version added (types, functions)",
+    "url": "https://github.com/onnx/onnx/blob/main/onnx/onnx.proto",
+}
+for _v, _c in COMMITS.items():
+    SOURCES[f"onnx-tensorrt-src-{_v}"] = {
+        "title": f"onnx-tensorrt parser source shipped with TensorRT {_v} (ModelImporter.cpp, the op importers, "
+                 "the importer utilities)",
+        "url": f"https://github.com/onnx/onnx-tensorrt/tree/{_c}",
+    }
 for _v, _c in COMMITS.items():
     SOURCES[f"onnx-tensorrt-{_v}"] = {
         "title": f"onnx-tensorrt docs/operators.md shipped with TensorRT {_v}",
@@ -254,6 +264,157 @@ CORRECTIONS: dict[str, dict[str, str]] = {
 }
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# What the parser source does (issue 9). Facts extracted from the onnx-tensorrt source at each shipped commit by
+# scripts/upstream/extract_parser_facts.py (names of importers, input indices and attribute names each importer
+# reads, types it refuses); the source of 10.14 and later was not obtainable as a git tree here.
+PARSER_FACTS_FILE = UPSTREAM / "onnx-tensorrt" / "parser-facts.json"
+
+
+def parser_facts() -> dict[str, Any]:
+    return json.loads(PARSER_FACTS_FILE.read_text(encoding="utf-8"))
+
+
+def importer_ref(version: str, facts: dict[str, Any], op: str, helper: str = "") -> str:
+    where = f"{facts['importer_file']} DEFINE_BUILTIN_OP_IMPORTER({op})"
+    if helper:
+        where += f" -> {helper}"
+    return f"{where} @ {COMMITS[version][:10]} (TensorRT {version})"
+
+
+REDUCE_OPS = ("ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean", "ReduceMin",
+              "ReduceProd", "ReduceSumSquare")
+# Changes of meaning between opsets (onnx Changelog.md; opset numbers from onnx.defs) that a node can be seen to
+# use. "trigger" says when a node relies on the new meaning; "look" where an importer that reads it would name it.
+SEMANTIC_CHANGES: list[dict[str, Any]] = [
+    *({"op": op, "since": 18, "trigger": {"input": 1}, "look": "input",
+       "change": "`axes` moved from an attribute to input 1"} for op in REDUCE_OPS),
+    *({"op": op, "since": 18, "trigger": {"attr": "noop_with_empty_axes", "not_in": [0]}, "look": "op+utils",
+       "change": "`noop_with_empty_axes=1` makes an empty `axes` an identity instead of a reduction over all axes"}
+      for op in REDUCE_OPS),
+    {"op": "Pad", "since": 18, "trigger": {"input": 3}, "look": "input", "change": "optional `axes` input 3"},
+    {"op": "Resize", "since": 18, "trigger": {"attr": "axes"}, "look": "op",
+     "change": "`axes` attribute: scales/sizes address a subset of the axes"},
+    {"op": "Resize", "since": 18, "trigger": {"attr": "keep_aspect_ratio_policy", "not_in": ["stretch"]},
+     "look": "op", "change": "`keep_aspect_ratio_policy` changes how `sizes` is applied"},
+    {"op": "GridSample", "since": 20, "trigger": {"attr": "mode", "in": ["linear", "cubic"]}, "look": "value",
+     "change": "`mode` values renamed: `linear`/`cubic` replace opset 16's `bilinear`/`bicubic`"},
+    {"op": "GroupNormalization", "since": 21, "trigger": {"scale_per_channel": True}, "look": "manual",
+     "change": "`scale` and `bias` hold one value per channel instead of one per group"},
+    {"op": "QuantizeLinear", "since": 23, "trigger": {"attr": "precision", "not_in": [0]}, "look": "op",
+     "change": "`precision` attribute sets the intermediate precision"},
+    *({"op": op, "since": 24, "trigger": {"attr": "round_mode", "not_in": ["up"]}, "look": "op",
+       "change": "`round_mode` attribute selects the rounding of casts to 8/4-bit floats"} for op in ("Cast", "CastLike")),
+    {"op": "Attention", "since": 24, "trigger": {"input": 6}, "look": "input",
+     "change": "optional `nonpad_kv_seqlen` input 6 masks padded key/value positions"},
+    *({"op": "Attention", "since": 25, "trigger": {"attr": a, "not_in": [-1]}, "look": "op",
+       "change": f"`{a}` attribute restricts attention to a sliding window"}
+      for a in ("left_window_size", "right_window_size")),
+    {"op": "Range", "since": 27, "trigger": {"attr": "stash_type"}, "look": "op",
+     "change": "`stash_type` attribute sets the precision the sequence is computed in"},
+    {"op": "SpaceToDepth", "since": 28, "trigger": {"attr": "mode", "in": ["CRD"]}, "look": "op",
+     "change": "`mode` attribute: `CRD` orders the output channels column-row-depth"},
+]
+# Verdicts read from the source by hand where the extracted facts cannot decide (release -> effect, reference).
+SEMANTIC_BY_HAND: dict[tuple[str, int], dict[str, tuple[str, str]]] = {
+    ("Pad", 18): {v: ("refused", "asserts that an `axes` input is unsupported") for v in ("8.5", "8.6", "9.0", "9.1", "9.2", "9.3")},
+    ("GridSample", 20): {v: ("misread", "compares `mode` with the opset 16 names only; any other value keeps its "
+                                        "default interpolation, nearest") for v in ("8.5", "8.6", "9.0", "9.1", "9.2", "9.3", "10.0", "10.1")},
+    ("GroupNormalization", 21): {v: ("misread", "normalizationHelper broadcasts `scale`/`bias` as given and sets the "
+                                               "group count, the per-group layout of opset 18")
+                                 for v in ("8.6", "9.0", "9.1", "9.2", "9.3", "10.0", "10.1")},
+    ("Attention", 24): {v: ("refused", "the table marks `nonpad_kv_seqlen` unsupported; the 10.16 importer never "
+                                       "reads input 6 (onnxOpImporters.cpp DEFINE_BUILTIN_OP_IMPORTER(Attention) @ 6bde6596ec)")
+                        for v in ("10.14", "10.15", "10.16", "11.1")},
+    ("Attention", 25): {v: ("misread", "the 10.16 importer reads `is_causal` and the normalization attributes, not the "
+                                       "window sizes (onnxOpImporters.cpp DEFINE_BUILTIN_OP_IMPORTER(Attention) @ 6bde6596ec)")
+                        for v in ("10.14", "10.15", "10.16", "11.1")},
+}
+# ReduceX importers whose axes input reaches reduceTensor, which asserts it is an initializer (checked with grep
+# at each commit: 'Axis input must be an initializer' in onnx2trt_utils.cpp / importerUtils.cpp reduceTensor).
+REDUCE_AXES_ASSERT = ("8.0", "8.2", "8.4", "8.5", "8.6", "9.0", "9.1", "9.2", "9.3", "10.0", "10.1")
+# what each IR version added that a parser built against an older onnx cannot read (onnx.proto, enum Version)
+IR_TYPES = {9: ["FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ"], 10: ["UINT4", "INT4"],
+            11: ["FLOAT4E2M1"], 12: ["FLOAT8E8M0"], 13: ["UINT2", "INT2"], 14: ["FLOAT6E2M3", "FLOAT6E3M2"]}
+
+
+def semantic_effect(version: str, change: dict[str, Any], facts: dict[str, Any] | None,
+                    ceiling: int) -> tuple[str, str]:
+    """('read'|'misread'|'refused', reference) for one change at one release."""
+    op, since = change["op"], change["since"]
+    hand = SEMANTIC_BY_HAND.get((op, since), {}).get(version)
+    if facts is None:
+        if hand:
+            return hand[0], hand[1]
+        if since <= ceiling:
+            return "read", (f"assumed: the TensorRT {version} table claims opset {ceiling}; its source was not "
+                            "obtainable as a git tree here")
+        return "misread", (f"assumed: the importer predates opset {since} (ceiling {ceiling}); the 10.1 source does "
+                           "not read it either and the source of this release was not obtainable here")
+    if op not in facts["importers"]:
+        return "read", "no importer: the operator is unsupported (TRT303)"
+    if hand:
+        return hand[0], f"{importer_ref(version, facts, op)}: {hand[1]}"
+    trig = change["trigger"]
+    if change["look"] == "input":
+        seen = trig["input"] in facts["input_indices_read"].get(op, [])
+        what = f"input {trig['input']}"
+    elif change["look"] in ("op", "op+utils"):
+        named = set(facts["attrs_named"].get(op, []))
+        if change["look"] == "op+utils":
+            named |= set(facts["attrs_named_in_utils"])
+        seen = trig["attr"] in named
+        what = f"attribute `{trig['attr']}`"
+    else:
+        return "read", "not decided from the source"
+    ref = importer_ref(version, facts, op)
+    return ("read", f"{ref} reads {what}") if seen else ("misread", f"{ref} never reads {what}")
+
+
+def parser_entry(version: str, ceiling: int, all_facts: dict[str, Any]) -> dict[str, Any]:
+    facts = all_facts.get(version)
+    out: dict[str, Any] = {
+        "source": f"onnx-tensorrt-src-{version}" if facts else None,
+        "verified_in_source": facts is not None,
+        "opset_below_7": "warning, then imports (ModelImporter.cpp ModelImporter::importModel); no upper bound is checked"
+        if (facts or {}).get("warns_below_opset_7_only") else "assumed as in 10.1: warns below opset 7, no upper bound",
+        "reads_local_functions": bool(facts["reads_local_functions"]) if facts else True,
+        "local_functions_reference": "ModelImporter.cpp (model.functions() registered as local functions)"
+        if facts and facts["reads_local_functions"] else
+        ("ModelImporter.cpp never looks at model.functions()" if facts else "assumed as in 10.0/10.1 (read)"),
+    }
+    semantics = []
+    for change in SEMANTIC_CHANGES:
+        effect, ref = semantic_effect(version, change, facts, ceiling)
+        if effect != "read":
+            semantics.append({"op": change["op"], "since": change["since"], "change": change["change"],
+                              "trigger": change["trigger"], "effect": effect, "reference": ref})
+    out["opset_semantics"] = semantics
+    if facts:
+        out["convertible_types"] = facts["convertible_types"]
+        out["convertible_types_reference"] = "importerUtils.cpp / onnx2trt_utils.cpp convertDtype"
+        out["refused_input_types"] = {op: {int(i): t for i, t in sorted(idx.items())}
+                                      for op, idx in sorted(facts["refused_input_types"].items())}
+    return out
+
+
+def add_source_checks(version: str, ops: dict[str, Any], all_facts: dict[str, Any]) -> None:
+    """Restrictions the parser source enforces that the release's table does not state."""
+    facts = all_facts.get(version)
+    if not facts or version not in REDUCE_AXES_ASSERT:
+        return
+    for op in (*REDUCE_OPS, "ReduceSum"):
+        entry = ops.get(op)
+        if not entry or 1 not in facts["input_indices_read"].get(op, []):
+            continue
+        checks = entry.setdefault("checks", [])
+        if any(c["check"] == "input_constant" and c["input"] == "axes" for c in checks):
+            continue
+        checks.append({"check": "input_constant", "input": "axes", "source": f"onnx-tensorrt-src-{version}",
+                       "reference": importer_ref(version, facts, op, "reduceTensor (asserts the axes input is an "
+                                                                     "initializer)")})
+
+
 def vkey(v: str) -> tuple[int, ...]:
     return tuple(int(x) for x in v.split("."))
 
@@ -271,7 +432,8 @@ def trt_entry(version: str, table: dict[str, Any]) -> dict[str, Any]:
     v = vkey(version)
     entry: dict[str, Any] = {
         "opset": table["opset"],
-        "ir_version": ir_version_for_opset(table["opset"]["max"]),
+        "ir_version": dict(ir_version_for_opset(table["opset"]["max"]), types_by_ir={
+            str(k): v for k, v in IR_TYPES.items()}, types_by_ir_source="onnx-proto-ir-versions"),
         "types": dict(table["types"]),
         "int64": {"mode": "native" if v >= (9, 0) else "cast-to-int32", "source": NV_RELNOTES},
         "double": {"mode": "cast-to-float", "source": NV_RELNOTES},
@@ -313,14 +475,19 @@ def build() -> dict[str, Any]:
     for v, fixes in CORRECTIONS.items():
         for op, why in fixes.items():
             tables[v]["operators"][op].update(supported=True, correction=why)
+    facts = parser_facts()
+    for v, table in tables.items():
+        add_source_checks(v, table["operators"], facts)
     for v, table in tables.items():
         e = trt_entry(v, table)
+        e["parser"] = parser_entry(v, int(table["opset"]["max"]), facts)
         e["operators"] = table["operators"]
         e["source"] = f"onnx-tensorrt-{v}"
         e["interpolated"] = False
         trt[v] = e
     for v, base in INTERPOLATED.items():
         e = trt_entry(v, tables[base])
+        e["parser"] = dict(parser_entry(base, int(tables[base]["opset"]["max"]), facts), stands_in=base)
         e["operators_from"] = base
         e["source"] = f"onnx-tensorrt-{base}"
         e["interpolated"] = True
