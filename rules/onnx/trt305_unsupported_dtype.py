@@ -5,13 +5,14 @@ from typing import Iterator
 from trtlint.finding import Finding, Severity
 from trtlint.rule import OnnxRule
 
-from ._util import DTYPE_NAMES
+from ._util import DTYPE_NAMES, data_inputs, elem_type
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 # ONNX dtype -> the type_support key of compat_matrix.yaml
 GATED = {16: "BFLOAT16", 17: "FLOAT8E4M3FN", 22: "INT4", 23: "FLOAT4E2M1"}
 NEVER = {4: "UINT16", 5: "INT16", 12: "UINT32", 13: "UINT64", 14: "COMPLEX64", 15: "COMPLEX128", 18: "FLOAT8E4M3FNUZ",
-         19: "FLOAT8E5M2", 20: "FLOAT8E5M2FNUZ", 21: "UINT4"}
+         19: "FLOAT8E5M2", 20: "FLOAT8E5M2FNUZ", 21: "UINT4", 25: "UINT2", 26: "INT2", 27: "FLOAT6E2M3",
+         28: "FLOAT6E3M2"}
 
 
 class UnsupportedDtype(OnnxRule):
@@ -22,12 +23,18 @@ class UnsupportedDtype(OnnxRule):
     initializers holding values outside the INT32 range on 8.x, which casts INT64 to INT32 (Slice bounds
     excepted, where clamping is the intended meaning); UINT8 anywhere but at network inputs and outputs;
     BF16 and FP8 before 9.0, INT4 before 10.0, FP4 before 10.8; and types TensorRT never supports
-    (16-bit and unsigned 32/64-bit integers, complex, other FP8 variants). INT64 initializers above 4 KB are
-    not loaded (trtlint never reads weights) and so not range-checked; shape and index constants are small.
+    (16-bit and unsigned 32/64-bit integers, complex, other FP8 variants, 2-bit integers, FP6). Per operator,
+    each node's data inputs (input 0 and the inputs typed like it) are checked against the types the release's operator
+    table lists for that operator (INT64 read as INT32 on 8.x, which casts it), and against the types its
+    importer refuses outright in the parser source (`notInvalidType`, e.g. UINT8 into `Pad` or `Resize`).
+    INT64 initializers above 4 KB are not loaded (trtlint never reads weights) and so not range-checked; shape
+    and index constants are small.
 
     ## Why it matters for TensorRT
     The parser either rejects the tensor (`Unsupported ONNX data type`) or converts it: an INT64 constant above
-    2^31 clamped to INT32 changes the computation without an error.
+    2^31 clamped to INT32 changes the computation without an error. Types are also per operator: `MaxPool` has
+    no INT32 or UINT8 path, `Clip` on 8.6 takes FP32, FP16 and INT8 only; the layer refuses the rest while the
+    network is built from the ONNX graph.
 
     ## Example
     A graph constant `torch.tensor(2**40)` exported as an INT64 initializer, built with `--target trt8.6`.
@@ -37,7 +44,8 @@ class UnsupportedDtype(OnnxRule):
     (`model.float()` before export), and convert UINT8 images to FLOAT at the input.
 
     ## References
-    - onnx-tensorrt docs/operators.md (supported data types) of each release, via compat_matrix.yaml
+    - onnx-tensorrt docs/operators.md (supported data types, per operator) of each release, via compat_matrix.yaml
+    - onnx-tensorrt operator importers (`notInvalidType` calls) of each release, via compat_matrix.yaml
     - TensorRT release notes (INT64 from 9.0, INT4 from 10.0, FP4 from 10.8)
     """
 
@@ -79,6 +87,53 @@ class UnsupportedDtype(OnnxRule):
                                 "for network inputs and outputs", hint="cast to FLOAT (or INT32) right at the input")
         if entry.get("int64", {}).get("mode") == "cast-to-int32":
             yield from self._int64_range(m, tv)
+        yield from self._per_operator(m, tv, entry, io)
+
+    def _per_operator(self, m, tv: str, entry: dict, io: set[str]) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
+        """Each node's data-input types against its operator's row of the table and its importer's refusals."""
+        table = m.target.operators()
+        refused = (entry.get("parser") or {}).get("refused_input_types") or {}
+        support = entry.get("type_support", {})
+        cast64 = entry.get("int64", {}).get("mode") == "cast-to-int32"
+        opset = m.opset or 13
+        hits: dict[tuple[str, str], list[str]] = {}
+        why: dict[tuple[str, str], str] = {}
+        for node, sub in m.nodes():
+            if node.domain not in ("", "ai.onnx"):
+                continue
+            info = table.get(node.op_type)
+            if not info or not info.get("supported"):
+                continue  # TRT303's finding
+            formal, variadic = data_inputs(node.op_type, opset)
+            if not formal:
+                continue
+            last = max(formal)
+            for i, name in enumerate(node.input):
+                if not name or not (i in formal or (variadic and i > last and last in formal)):
+                    continue
+                dt = elem_type(m, name)
+                if dt is None or dt == 11 or dt in NEVER or (dt in GATED and not support.get(GATED[dt], False)):
+                    continue  # unknown, or reported for the whole network above
+                if dt == 2 and name not in io:
+                    continue  # reported above (UINT8 inside the network)
+                label = DTYPE_NAMES.get(dt, str(dt))
+                refuses = refused.get(node.op_type, {}).get(str(i)) or refused.get(node.op_type, {}).get(i) or []
+                allowed = info.get("types") or []
+                looked_up = "INT32" if cast64 and label == "INT64" else label
+                key = (node.op_type, label)
+                if label in refuses:
+                    why[key] = (f"its importer refuses {label} for input {i} (parser source, "
+                                f"{(entry.get('parser') or {}).get('source', '')})")
+                elif allowed and looked_up not in allowed:
+                    why.setdefault(key, f"the TensorRT {tv} operator table lists {', '.join(allowed)} for it")
+                else:
+                    continue
+                hits.setdefault(key, []).append(m.where(node, sub))
+        for (op, label), where in sorted(hits.items()):
+            more = f" (and {len(where) - 1} more {op} node(s))" if len(where) > 1 else ""
+            yield m.finding(self, f"{where[0]} takes {label}{more}: {why[(op, label)]}",
+                            hint=f"cast to a type {op} supports on TensorRT {tv} before it, or change the dtype in "
+                            "the PyTorch code")
 
     def _int64_range(self, m, tv: str) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
         slice_bounds = {n.input[i] for n, _ in m.nodes() if n.op_type == "Slice" for i in (1, 2) if len(n.input) > i}
