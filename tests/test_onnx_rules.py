@@ -166,3 +166,68 @@ def test_onnx_layer_missing_is_said_plainly(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("x = 1\n")
     r = run_subprocess("check", "--isolated", str(tmp_path / "a.py"), env=env)
     assert r.code == 0
+
+
+# --------------------------------------------------------------------------- issue 9: verdicts from the parser source
+def _lint(build, target: str, tmp_path: Path) -> list[dict]:
+    path = tmp_path / "m.onnx"
+    onnx.save(build(), path)
+    return codes(path, "--target", target)[2]
+
+
+def test_opset_above_ceiling_is_a_warning_and_misread_nodes_are_errors(tmp_path: Path) -> None:
+    found = _lint(builders.reduce_mean_axes_input, "trt8.6", tmp_path)
+    by_sev = {f["severity"]: f for f in found if f["code"] == "TRT301"}
+    assert set(by_sev) == {"warning", "error"}
+    assert "opset 18, above TensorRT 8.6's documented ceiling 17" in by_sev["warning"]["message"]
+    assert "ReduceMean changed meaning" in by_sev["warning"]["message"]
+    err = by_sev["error"]
+    assert "node 'mean_dim1' (ReduceMean)" in err["message"] and "input 1 is 'axes'" in err["message"]
+    assert "DEFINE_BUILTIN_OP_IMPORTER(ReduceMean)" in err["hint"] and "6ba67d3428" in err["hint"]
+    # without an axes input the opset 13 reading is the same: the model-level warning only
+    found = _lint(builders.reduce_mean_no_axes, "trt8.6", tmp_path)
+    assert [(f["code"], f["severity"]) for f in found] == [("TRT301", "warning")]
+    assert "ReduceMean changed meaning" in found[0]["message"]
+
+
+def test_relu_at_opset20_on_trt86_is_only_a_warning(tmp_path: Path) -> None:
+    found = _lint(builders.opset20, "trt8.6", tmp_path)
+    assert {(f["code"], f["severity"]) for f in found} == {("TRT301", "warning"), ("TRT302", "note")}
+
+
+def test_below_opset7_warns_like_the_parser(tmp_path: Path) -> None:
+    found = _lint(builders.opset6, "trt8.6", tmp_path)
+    assert [(f["code"], f["severity"]) for f in found] == [("TRT301", "warning")]
+    assert "warns below opset 7 and imports it anyway" in found[0]["message"]
+
+
+def test_gridsample_linear_is_misread_within_the_documented_range(tmp_path: Path) -> None:
+    found = _lint(builders.grid_sample, "trt10.1", tmp_path)
+    assert [(f["code"], f["severity"]) for f in found] == [("TRT301", "error")]
+    assert "mode='linear'" in found[0]["message"] and "GridSample" in found[0]["hint"]
+
+
+def test_ir_version_alone_is_a_note_and_newer_ir_content_a_warning(tmp_path: Path) -> None:
+    found = _lint(builders.ir12, "trt8.6", tmp_path)
+    assert [(f["code"], f["severity"]) for f in found] == [("TRT302", "note")]
+    found = _lint(builders.int4_weight_ir10, "trt8.6", tmp_path)
+    ir = [f for f in found if f["code"] == "TRT302"]
+    assert [f["severity"] for f in ir] == ["warning"] and "INT4 (IR 10)" in ir[0]["message"]
+    found = _lint(builders.local_function, "trt8.6", tmp_path)
+    assert [(f["code"], f["severity"]) for f in found] == [("TRT302", "warning")]
+    assert "model-local function" in found[0]["message"] and "'MyRelu'" in found[0]["message"]
+
+
+def test_per_operator_types_from_the_table_and_from_the_importer(tmp_path: Path) -> None:
+    found = _lint(builders.maxpool, "trt10.16", tmp_path)
+    assert [f["code"] for f in found] == ["TRT305"]
+    assert "node 'pool' (MaxPool) takes UINT8" in found[0]["message"] and "operator table lists" in found[0]["message"]
+    found = _lint(builders.pad_input, "trt8.6", tmp_path)
+    assert [f["code"] for f in found] == ["TRT305"] and "importer refuses UINT8 for input 0" in found[0]["message"]
+
+
+def test_restriction_enforced_by_the_source_but_missing_from_the_table(tmp_path: Path) -> None:
+    found = _lint(builders.reduce_sum_computed_axes, "trt8.6", tmp_path)
+    assert [f["code"] for f in found] == ["TRT304"]
+    assert "input `axes` must be an initializer" in found[0]["message"] and "'axes' is computed" in found[0]["message"]
+    assert "parser source" in found[0]["hint"] and "reduceTensor" in found[0]["hint"]

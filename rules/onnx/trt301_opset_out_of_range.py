@@ -67,8 +67,9 @@ class OpsetOutOfRange(OnnxRule):
         if m.opset > hi:
             present = {n.op_type for n, _ in m.nodes() if n.domain in ("", "ai.onnx")}
             changed = sorted({s["op"] for s in semantics if s["since"] > hi and s["op"] in present})
-            tail = (f"; the model's {', '.join(changed)} changed meaning in between and are checked node by node"
-                    if changed else "; none of the model's operators changed meaning in a way its importers misread")
+            tail = (f"; of the model's operators, {', '.join(changed)} changed meaning in between (each node that "
+                    "relies on the newer meaning is reported)" if changed else
+                    "; none of the model's operators changed meaning in a way those importers misread")
             yield m.finding(self, f"the model uses opset {m.opset}, above TensorRT {tv}'s documented ceiling {hi}: "
                             "the parser imports each node by operator name with importers written for opset "
                             f"{hi} or older{tail}", severity=Severity.WARNING,

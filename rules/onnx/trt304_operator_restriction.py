@@ -16,7 +16,10 @@ class OperatorRestriction(OnnxRule):
     release's operator table: attribute values (`Resize` coordinate transformation, mode and nearest mode,
     `TopK` `sorted`, `ScatterND` `reduction`, ...), inputs that must be initializers or constants (`axes` of
     `Slice`/`Squeeze`/`Unsqueeze`/`Reduce*`, ...), zero points of `QuantizeLinear`/`DequantizeLinear` that must
-    be zero, `TopK`'s K below 3840, all-ones `dilations`, and unsupported extra outputs.
+    be zero, `TopK`'s K below 3840, all-ones `dilations`, and unsupported extra outputs. Restrictions the
+    parser source enforces but the table omits are checked too, with the source as reference: the `axes` input
+    of `ReduceSum` (opset 13) and of the other `Reduce*` importers that read it must be an initializer on 8.x
+    and 9.x (`reduceTensor` asserts it), which the 8.x/9.x tables do not say.
 
     ## Why it matters for TensorRT
     The parser checks these while importing and fails the parse with an assertion that names the node but not
@@ -32,6 +35,7 @@ class OperatorRestriction(OnnxRule):
 
     ## References
     - onnx-tensorrt docs/operators.md (Restrictions column) of each release, via compat_matrix.yaml
+    - onnx-tensorrt `onnx2trt_utils.cpp`/`importerUtils.cpp` `reduceTensor` of each release, cited per check
     """
 
     code = "TRT304"
@@ -55,8 +59,10 @@ class OperatorRestriction(OnnxRule):
             for check in checks:
                 problem = _evaluate(m, node, check, opset, produced_by_constant)
                 if problem:
-                    yield m.finding(self, f"{m.where(node, sub)}: {problem} (TensorRT {m.target.trt_str})",
-                                    hint=f"TensorRT's restriction: {table[node.op_type].get('restrictions', '')}")
+                    hint = (f"enforced by the parser source, not stated in the table: {check['reference']}"
+                            if check.get("reference") else
+                            f"TensorRT's restriction: {table[node.op_type].get('restrictions', '')}")
+                    yield m.finding(self, f"{m.where(node, sub)}: {problem} (TensorRT {m.target.trt_str})", hint=hint)
 
 
 def _input(node: Any, check: dict[str, Any], opset: int) -> str | None:
@@ -84,7 +90,8 @@ def _evaluate(m: Any, node: Any, check: dict[str, Any], opset: int, constants: s
     elif kind == "input_constant":
         name = _input(node, check, opset)
         if name is not None and name not in m.initializers and name not in constants:
-            return f"input `{check['input']}` must be an initializer or constant, but '{name}' is computed"
+            how = "a network input" if name in {i.name for i in m.graph.input} else "computed"
+            return f"input `{check['input']}` must be an initializer or constant, but '{name}' is {how}"
     elif kind == "input_zero":
         name = _input(node, check, opset)
         if name is not None:
