@@ -393,7 +393,7 @@ def parser_entry(version: str, ceiling: int, all_facts: dict[str, Any]) -> dict[
     if facts:
         out["convertible_types"] = facts["convertible_types"]
         out["convertible_types_reference"] = "importerUtils.cpp / onnx2trt_utils.cpp convertDtype"
-        out["refused_input_types"] = {op: {int(i): t for i, t in sorted(idx.items())}
+        out["refused_input_types"] = {op: {str(i): t for i, t in sorted(idx.items(), key=lambda kv: int(kv[0]))}
                                       for op, idx in sorted(facts["refused_input_types"].items())}
     return out
 

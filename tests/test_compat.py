@@ -104,3 +104,24 @@ def test_cuda_versions() -> None:
     r = run_cli("compat", "--check", "trt8.6,cuda12.4")
     assert r.code == 0 and "not in TensorRT 8.6's supported list" in r.out
     assert "no sourced CUDA list" in run_cli("compat", "--check", "trt10.8,cuda12.4").out
+
+
+def test_matrix_carries_what_the_parser_source_does() -> None:
+    m = load_matrix()
+    p86 = m["tensorrt"]["8.6"]["parser"]
+    assert p86["verified_in_source"] and p86["source"] in m["sources"]
+    misread = {(s["op"], s["since"], s["effect"]) for s in p86["opset_semantics"] if "input" in s["trigger"]}
+    assert ("ReduceMean", 18, "misread") in misread and ("ReduceSum", 18, "misread") not in misread
+    mean = next(s for s in p86["opset_semantics"] if s["op"] == "ReduceMean" and "input" in s["trigger"])
+    assert "DEFINE_BUILTIN_OP_IMPORTER(ReduceMean)" in mean["reference"] and "6ba67d3428" in mean["reference"]
+    # 10.1's ReduceMean reads axes from input 1; its ReduceLogSumExp hands ReduceLogSum a list without it
+    p101 = {(s["op"], s["since"]) for s in m["tensorrt"]["10.1"]["parser"]["opset_semantics"] if "input" in s["trigger"]}
+    assert ("ReduceMean", 18) not in p101 and ("ReduceLogSumExp", 18) in p101
+    # a restriction the 8.6 table omits, carried in from the source, and backwards to 8.0
+    for v in ("8.0", "8.6"):
+        checks = m["tensorrt"][v]["operators"]["ReduceSum"]["checks"]
+        src = [c for c in checks if c.get("source") == f"onnx-tensorrt-src-{v}"]
+        assert src and src[0]["input"] == "axes" and "reduceTensor" in src[0]["reference"]
+    assert m["tensorrt"]["8.6"]["parser"]["refused_input_types"]["Pad"]["0"] == ["UINT8"]
+    assert not m["tensorrt"]["8.6"]["parser"]["reads_local_functions"]
+    assert m["tensorrt"]["10.0"]["parser"]["reads_local_functions"]

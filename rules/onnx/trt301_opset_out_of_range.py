@@ -86,7 +86,8 @@ class OpsetOutOfRange(OnnxRule):
                 used = _uses(m, node, s["trigger"])
                 if not used:
                     continue
-                effect = "refuses it" if s["effect"] == "refused" else "does not read it and imports the node as the older opset defined it"
+                effect = ("refuses it" if s["effect"] == "refused" else
+                          "misreads it: the node imports, computing the older meaning or a default instead")
                 yield m.finding(self, f"{m.where(node, sub)} uses opset {s['since']}'s meaning ({s['change']}: "
                                 f"{used}); TensorRT {tv}'s importer {effect}",
                                 hint=f"parser source: {s['reference']}")

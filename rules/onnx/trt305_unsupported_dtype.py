@@ -117,7 +117,7 @@ class UnsupportedDtype(OnnxRule):
                 if dt == 2 and name not in io:
                     continue  # reported above (UINT8 inside the network)
                 label = DTYPE_NAMES.get(dt, str(dt))
-                refuses = refused.get(node.op_type, {}).get(str(i)) or refused.get(node.op_type, {}).get(i) or []
+                refuses = refused.get(node.op_type, {}).get(str(i)) or []
                 allowed = info.get("types") or []
                 looked_up = "INT32" if cast64 and label == "INT64" else label
                 key = (node.op_type, label)
