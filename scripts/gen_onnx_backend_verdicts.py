@@ -1,18 +1,29 @@
 #!/usr/bin/env python3
-"""trtlint's verdict on every ONNX backend node test case, per target, beside the upstream operator table.
+"""trtlint's verdict on every ONNX backend node test case, per target, beside the upstream operator table and the
+parser's own backend test list.
 
 The installed onnx package ships generators, not files: onnx.backend.test.case.node.collect_testcases() builds
-~1,900 small models. Each is linted in memory with the ONNX rules for each target; the verdict is compared with
-the target's onnx-tensorrt table ("Y" for every operator of the case). Where they disagree, the finding that
-decided explains why. Writes docs/onnx-backend-verdicts.md; ``--limit N`` lints only the first N cases.
+~1,900 small models. Each is linted in memory with the ONNX rules for each target. Two documents come out:
+
+- docs/onnx-backend-verdicts.md: each case's verdict beside the target's onnx-tensorrt table ("Y" for every
+  operator of the case); where they disagree, the finding that decided.
+- docs/onnx-parser-agreement.md: the verdicts beside the include/exclude patterns of onnx-tensorrt's
+  ``onnx_backend_test.py`` at each release, matched the way ``onnx.backend.test.runner.Runner`` matches them
+  (``re.search`` over the device test name, ``<case>_cuda``); where the two disagree, the deciding finding and
+  which of the two the parser source supports (facts in scripts/upstream/onnx-tensorrt/parser-facts.json).
+
+``--limit N`` lints only the first N cases.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
 import warnings
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from trtlint.compat import Target
 from trtlint.config import Config
@@ -22,7 +33,11 @@ from trtlint.runner import Runner
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "onnx-backend-verdicts.md"
-TARGETS = ("trt8.6", "trt10.1", "trt10.16", "trt11.1")
+AGREEMENT = ROOT / "docs" / "onnx-parser-agreement.md"
+FACTS = ROOT / "scripts" / "upstream" / "onnx-tensorrt" / "parser-facts.json"
+TARGETS = ("trt8.6", "trt10.0", "trt10.1", "trt10.16", "trt11.1")
+# releases whose source was not obtainable as a git tree: whose facts stand in, and why that is fair
+STAND_IN = {"10.16": "10.1", "11.1": "10.1"}
 
 
 def cases() -> list:
@@ -33,26 +48,48 @@ def cases() -> list:
         return sorted(collect_testcases(), key=lambda c: c.name)
 
 
+def facts() -> dict[str, Any]:
+    return json.loads(FACTS.read_text(encoding="utf-8"))
+
+
+def in_backend_list(name: str, patterns: dict[str, list[str]]) -> bool:
+    """onnx.backend.test.runner.Runner: skipped unless an include pattern searches the device test name, and
+    skipped when an exclude pattern does. onnx-tensorrt's backend runs on CUDA only."""
+    test = f"{name}_cuda"
+    if patterns["include"] and not any(re.search(p, test) for p in patterns["include"]):
+        return False
+    return not any(re.search(p, test) for p in patterns["exclude"])
+
+
 def verdicts(limit: int | None = None) -> tuple[list[dict], str]:
     import onnx
 
     onnx_rules = {c for c, r in all_rules().items() if issubclass(r, OnnxRule)}
     runners = {t: Runner(Config(), Target.parse(t), onnx_rules) for t in TARGETS}
+    known = facts()
     rows = []
     for case in cases()[:limit]:
         ops = sorted({n.op_type for n in case.model.graph.node})
-        row = {"case": case.name, "ops": ops, "opset": next((o.version for o in case.model.opset_import
-                                                              if o.domain in ("", "ai.onnx")), None), "targets": {}}
+        domains = sorted({n.domain for n in case.model.graph.node if n.domain not in ("", "ai.onnx")})
+        row = {"case": case.name, "ops": ops, "domains": domains,
+               "opset": next((o.version for o in case.model.opset_import if o.domain in ("", "ai.onnx")), None),
+               "targets": {}}
         for t, runner in runners.items():
             found = runner.lint_onnx_model(case.model, case.name)
-            errors = [f for f in found if f.severity.value == "error"]
+            errors = sorted((f for f in found if f.severity.value == "error"), key=lambda f: (f.code, f.message))
+            warns = sorted({f.code for f in found if f.severity.value == "warning"})
             table = runner.target.operators()
             upstream = all((table.get(op) or {}).get("supported") for op in ops)
+            release = runner.target.trt_str
+            patterns = known[STAND_IN.get(release, release)]["backend_test"]
             row["targets"][t] = {
                 "ok": not errors,
                 "codes": sorted({f.code for f in errors}),
+                "warnings": warns,
                 "upstream": upstream,
+                "listed": in_backend_list(case.name, patterns),
                 "why": errors[0].message if errors else "",
+                "errors": [(f.code, f.message, f.hint or "") for f in errors],
             }
         rows.append(row)
     return rows, onnx.__version__
@@ -64,21 +101,23 @@ def render(rows: list[dict], onnx_version: str) -> str:
         "",
         f"Generated by `scripts/gen_onnx_backend_verdicts.py` from the {len(rows)} node test cases of onnx "
         f"{onnx_version} (`onnx.backend.test.case.node.collect_testcases()`), linted in memory with the ONNX rules.",
-        "A verdict is **ok** when trtlint reports no error for the target. *Table* is the target's onnx-tensorrt "
-        "operator table: Y when it marks every operator of the case supported. Where the two disagree, the last "
-        "column quotes the finding that decided (the first target that disagrees).",
+        "A verdict is **ok** when trtlint reports no error for the target (warnings and notes allowed). *Table* is "
+        "the target's onnx-tensorrt operator table: Y when it marks every operator of the case supported. Where the "
+        "two disagree, the last column quotes the finding that decided (the first target that disagrees). The "
+        "comparison with the parser's own backend test list, judged from the parser source, is in "
+        "[onnx-parser-agreement.md](onnx-parser-agreement.md).",
         "",
         "| target | cases | trtlint ok | trtlint error | agrees with table | disagrees |",
         "|---|---|---|---|---|---|",
     ]
     for t in TARGETS:
-        c = Counter()
+        c: Counter = Counter()
         for r in rows:
             v = r["targets"][t]
             c["ok" if v["ok"] else "error"] += 1
             c["agree" if v["ok"] == bool(v["upstream"]) else "disagree"] += 1
         out.append(f"| {t} | {len(rows)} | {c['ok']} | {c['error']} | {c['agree']} | {c['disagree']} |")
-    reasons = Counter()
+    reasons: Counter = Counter()
     for r in rows:
         for t in TARGETS:
             v = r["targets"][t]
@@ -86,9 +125,10 @@ def render(rows: list[dict], onnx_version: str) -> str:
                 reasons[(t, ",".join(v["codes"]) or "none")] += 1
     out += ["", "Why they disagree (target, deciding rule: cases): "
             + "; ".join(f"{t} {code}: {n}" for (t, code), n in sorted(reasons.items())) + ".",
-            "TRT301/TRT305 disagreements are cases whose opset or data types the target cannot take although the "
-            "operator is in its table; TRT304 ones break a stated restriction; TRT303 ones use an operator of "
-            "another domain or one the table does not list.", ""]
+            "TRT301 disagreements are nodes using a newer opset's meaning that the target's importer misreads or "
+            "refuses; TRT305 ones use data types the target (or the operator) cannot take although the operator is "
+            "in its table; TRT304 ones break a stated or source-enforced restriction; TRT303 ones use an operator "
+            "of another domain or one the table does not list.", ""]
     head = " | ".join(TARGETS)
     out += [f"| case | operators | opset | {head} | explanation |", "|---|---|---|" + "---|" * len(TARGETS) + "---|"]
     for r in rows:
@@ -105,14 +145,173 @@ def render(rows: list[dict], onnx_version: str) -> str:
     return "\n".join(out) + "\n"
 
 
+# ----------------------------------------------------------------------------------------------- the referee
+def _release(t: str) -> str:
+    return Target.parse(t).trt_str
+
+
+# Restrictions whose enforcement was read in the source by hand (op, kind of check) -> releases, what it does.
+CHECKED_IN_SOURCE: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
+    **{(op, "axes-constant"): (("8.6", "10.0", "10.1"), "reduceTensor asserts the axes input is an initializer")
+       for op in ("ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
+                  "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare")},
+    ("Squeeze", "axes-constant"): (("8.6", "10.0", "10.1"), "the Squeeze importer asserts its axes input is an initializer"),
+    ("Unsqueeze", "axes-constant"): (("8.6", "10.0", "10.1"), "the Unsqueeze importer asserts its axes values are known "
+                                                       "while building"),
+    ("AveragePool", "dilations"): (("10.0", "10.1"), "poolingHelper never passes dilations to the layer, so the "
+                                                     "engine pools as if they were 1 (silently wrong)"),
+    ("MaxPool", "dilations"): (("10.0", "10.1"), "poolingHelper never passes dilations to the layer, so the engine "
+                                                 "pools as if they were 1 (silently wrong)"),
+}
+
+
+def judge(t: str, row: dict, known: dict[str, Any]) -> tuple[str, str, str]:
+    """(kind, deciding finding, who is right and why) for one case at one target where list and trtlint disagree.
+    kind: 'listed-but-error' or 'unlisted-but-ok'."""
+    v = row["targets"][t]
+    release = _release(t)
+    src = known.get(release)
+    facts_of = src or known[STAND_IN.get(release, "10.1")]
+    src_note = "" if src else f" (source of {release} not obtainable: {STAND_IN.get(release, '10.1')}'s stands in)"
+    table = Target.parse(t).operators()
+    if v["listed"] and not v["ok"]:
+        code, message, hint = v["errors"][0]
+        deciding = f"{code}: {message}"
+        if code == "TRT301":
+            return "listed-but-error", deciding, f"trtlint: {hint.removeprefix('parser source: ')}"
+        if code == "TRT303":
+            missing = [op for op in row["ops"] if op not in facts_of["importers"]]
+            if row["domains"] or missing:
+                what = ", ".join(missing) or "an operator of domain " + ", ".join(row["domains"])
+                return "listed-but-error", deciding, f"trtlint: no importer for {what} in the parser source{src_note}"
+            return "listed-but-error", deciding, ("list: the parser source has an importer for every operator; "
+                                                  f"the table marks one unsupported{src_note}")
+        if code == "TRT305":
+            m = re.search(r"is ([A-Z0-9]+), which TensorRT", message)
+            if m:
+                convertible = facts_of["convertible_types"]
+                if m.group(1) not in convertible:
+                    return "listed-but-error", deciding, (f"trtlint: convertDtype has no mapping for {m.group(1)} "
+                                                          f"(it maps {', '.join(convertible)}){src_note}")
+                return "listed-but-error", deciding, f"trtlint (release notes: {m.group(1)} support){src_note}"
+            if "importer refuses" in message:
+                return "listed-but-error", deciding, "trtlint: the importer refuses the type (notInvalidType)"
+            if "operator table lists" in message:
+                return "listed-but-error", deciding, ("trtlint, from the table's per-operator types (their "
+                                                      "enforcement was not traced in the source)")
+            return "listed-but-error", deciding, "trtlint (INT64 beyond INT32, clamped by the 8.x cast)"
+        if code == "TRT304":
+            if "reduceTensor" in hint:
+                return "listed-but-error", deciding, f"trtlint: {hint.split(': ', 1)[-1]}"
+            op = re.search(r"\((\w+)\)", message)
+            kind = "axes-constant" if "`axes` must be an initializer" in message else (
+                "dilations" if "dilations" in message else "")
+            releases, what = CHECKED_IN_SOURCE.get((op.group(1) if op else "", kind), ((), ""))
+            base = release if src else STAND_IN.get(release, "10.1")
+            if base in releases:
+                return "listed-but-error", deciding, f"trtlint: {what}{src_note}"
+            return "listed-but-error", deciding, ("trtlint, from the table's stated restriction (its enforcement "
+                                                  "was not traced in the source)")
+        return "listed-but-error", deciding, "undecided from the parser source (graph-level finding)"
+    ops_without = [op for op in row["ops"] if op not in facts_of["importers"]]
+    if not ops_without and not row["domains"]:
+        warn = f" (warnings: {', '.join(v['warnings'])})" if v["warnings"] else ""
+        return "unlisted-but-ok", f"no error{warn}", (f"trtlint: every operator has an importer{src_note}; the list "
+                                                       "is stale (unchanged since 8.0)")
+    supported = all((table.get(op) or {}).get("supported") for op in ops_without)
+    if supported and not row["domains"]:
+        return "unlisted-but-ok", "no error", (f"trtlint, from the table: {', '.join(ops_without)} has no importer "
+                                                f"in {STAND_IN.get(release, '10.1')}'s source but the {release} "
+                                                "table marks it supported")
+    return "unlisted-but-ok", "no error", f"list: no importer for {', '.join(ops_without) or row['domains']}{src_note}"
+
+
+def render_agreement(rows: list[dict], onnx_version: str) -> str:
+    known = facts()
+    out = [
+        "# trtlint beside the parser's own backend test list",
+        "",
+        f"Generated by `scripts/gen_onnx_backend_verdicts.py` from the {len(rows)} node test cases of onnx "
+        f"{onnx_version}. *List* is onnx-tensorrt's `onnx_backend_test.py` at the commit each TensorRT release "
+        "ships: a case is **in** when one of its `include` patterns and none of its `exclude` patterns match the "
+        "device test name `<case>_cuda` with `re.search` (what `onnx.backend.test.runner.Runner` does). The file is "
+        "byte-identical at the 8.0, 8.2, 8.4, 8.5, 8.6, 9.x, 10.0 and 10.1 commits; the source of 10.16 and 11.1 was "
+        "not obtainable as a git tree here, so 10.1's list and parser facts stand in for them (the issue reports "
+        "the list unchanged since 8.0). *trtlint* is **error** when it reports an error for the target, "
+        "**warning** when warnings only, **ok** otherwise.",
+        "",
+        "The list is stale, so it is not the referee: where the two disagree, the parser source at that release "
+        "decides (facts extracted by `scripts/upstream/extract_parser_facts.py` into "
+        "`scripts/upstream/onnx-tensorrt/parser-facts.json`: importers present, types `convertDtype` maps, types "
+        "an importer refuses, inputs and attributes an importer reads).",
+        "",
+        "## How many cases each verdict covers",
+        "",
+        "| target | cases | list: in | list: out | trtlint ok | trtlint warning | trtlint error | in & error | "
+        "out & not error | agree |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    judged: dict[str, list[tuple[str, str, str, str]]] = {t: [] for t in TARGETS}
+    for t in TARGETS:
+        c: Counter = Counter()
+        for r in rows:
+            v = r["targets"][t]
+            c["in" if v["listed"] else "out"] += 1
+            c["error" if not v["ok"] else "warning" if v["warnings"] else "ok"] += 1
+            if v["listed"] and not v["ok"]:
+                c["in_error"] += 1
+            elif not v["listed"] and v["ok"]:
+                c["out_ok"] += 1
+            else:
+                c["agree"] += 1
+                continue
+            kind, deciding, right = judge(t, r, known)
+            judged[t].append((r["case"], kind, deciding, right))
+        out.append(f"| {t} | {len(rows)} | {c['in']} | {c['out']} | {c['ok']} | {c['warning']} | {c['error']} | "
+                   f"{c['in_error']} | {c['out_ok']} | {c['agree']} |")
+    out += ["", "## Who is right where they disagree", "",
+            "Counted per target by the referee's reasoning (the deciding finding's rule for *in & error*).", "",
+            "| target | disagreement | deciding | right, judged from the parser source | cases |", "|---|---|---|---|---|"]
+    for t in TARGETS:
+        groups: Counter = Counter()
+        for _, kind, deciding, right in judged[t]:
+            code = deciding.split(":")[0] if kind == "listed-but-error" else "-"
+            groups[(kind, code, _category(right))] += 1
+        for (kind, code, right), n in sorted(groups.items()):
+            out.append(f"| {t} | {kind} | {code} | {right} | {n} |")
+    out += ["", "## Every disagreement", "",
+            "| target | case | disagreement | deciding finding | right, judged from the parser source |",
+            "|---|---|---|---|---|"]
+    for t in TARGETS:
+        for case, kind, deciding, right in judged[t]:
+            cell = lambda s: s.replace("|", "\\|")  # noqa: E731
+            out.append(f"| {t} | {case} | {kind} | {cell(deciding)} | {cell(right)} |")
+    return "\n".join(out) + "\n"
+
+
+def _category(right: str) -> str:
+    """The reasoning without the case-specific details (for the summary)."""
+    right = re.sub(r"@ [0-9a-f]{10} \(TensorRT [\d.]+\)", "", right)
+    right = re.sub(r"no importer for [^ ]+( in)", r"no importer for the operator\1", right)
+    right = re.sub(r"mapping for [A-Z0-9]+ \(it maps [^)]*\)", "mapping for the type", right)
+    right = re.sub(r"DEFINE_BUILTIN_OP_IMPORTER\(\w+\)", "DEFINE_BUILTIN_OP_IMPORTER(op)", right)
+    right = re.sub(r": \w+ has no importer", ": an operator has no importer", right)
+    right = re.sub(r"list: no importer for .*", "list: no importer for an operator", right)
+    right = re.sub(r"never reads (input \d|attribute `\w+`)", "never reads the newer input/attribute", right)
+    right = re.sub(r"support\)", "support)", right)
+    return re.sub(r"\s+", " ", right).strip().replace("|", "\\|")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--limit", type=int)
     ap.add_argument("--output", type=Path, default=OUT)
+    ap.add_argument("--agreement", type=Path, default=AGREEMENT)
     args = ap.parse_args()
     rows, version = verdicts(args.limit)
     args.output.write_text(render(rows, version), encoding="utf-8")
-    print(f"wrote {args.output} ({len(rows)} cases)")
+    args.agreement.write_text(render_agreement(rows, version), encoding="utf-8")
+    print(f"wrote {args.output} and {args.agreement} ({len(rows)} cases)")
     return 0
 
 
