@@ -415,6 +415,28 @@ def add_source_checks(version: str, ops: dict[str, Any], all_facts: dict[str, An
                                                                      "initializer)")})
 
 
+# Table restrictions the parser source does not enforce (the table lags the code): op -> attribute -> values the
+# importer accepts although the table leaves them out, the releases where that was read, and where.
+SOURCE_ALLOWS: dict[str, dict[str, tuple[list[Any], tuple[str, ...], str]]] = {
+    "Resize": {"mode": (["cubic"], ("8.5", "8.6", "9.0", "9.1", "9.2", "9.3", "10.0", "10.1", "10.14", "10.15", "10.16",
+                                    "11.1"),
+                        "DEFINE_BUILTIN_OP_IMPORTER(Resize) maps mode 'cubic' to InterpolationMode::kCUBIC (read at "
+                        "each commit of 8.5-10.1 and in the 10.16 onnxOpImporters.cpp @ 6bde6596ec; 10.14, 10.15 and "
+                        "11.1 assumed as 10.16)")},
+}
+
+
+def apply_source_allows(version: str, ops: dict[str, Any]) -> None:
+    for op, attrs in SOURCE_ALLOWS.items():
+        for attr_name, (values, releases, reference) in attrs.items():
+            if version not in releases or op not in ops:
+                continue
+            for check in ops[op].get("checks", []):
+                if check["check"] == "attr_in" and check["attr"] == attr_name:
+                    check["values"] = check["values"] + [v for v in values if v not in check["values"]]
+                    check["source_allows"] = {"values": values, "reference": reference}
+
+
 def vkey(v: str) -> tuple[int, ...]:
     return tuple(int(x) for x in v.split("."))
 
@@ -478,6 +500,7 @@ def build() -> dict[str, Any]:
     facts = parser_facts()
     for v, table in tables.items():
         add_source_checks(v, table["operators"], facts)
+        apply_source_allows(v, table["operators"])
     for v, table in tables.items():
         e = trt_entry(v, table)
         e["parser"] = parser_entry(v, int(table["opset"]["max"]), facts)

@@ -19,18 +19,19 @@ class OperatorRestriction(OnnxRule):
     be zero, `TopK`'s K below 3840, all-ones `dilations`, and unsupported extra outputs. Restrictions the
     parser source enforces but the table omits are checked too, with the source as reference: the `axes` input
     of `ReduceSum` (opset 13) and of the other `Reduce*` importers that read it must be an initializer on 8.x
-    and 9.x (`reduceTensor` asserts it), which the 8.x/9.x tables do not say.
+    and 9.x (`reduceTensor` asserts it), which the 8.x/9.x tables do not say. Where the source accepts what a
+    table leaves out (`Resize` `mode="cubic"` from 8.5 on), the source wins.
 
     ## Why it matters for TensorRT
     The parser checks these while importing and fails the parse with an assertion that names the node but not
     the PyTorch code; some (asymmetric zero points) are silently wrong instead.
 
     ## Example
-    `F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False)` exports `Resize(mode="cubic")`,
-    which TensorRT 8.6 cannot import; `x.topk(5000)` exceeds TopK's K limit.
+    An opset 18 `Resize` with `antialias=1` (what antialiased downsampling exports to), which TensorRT 10.x does
+    not support; `x.topk(5000)` exceeds TopK's K limit.
 
     ## Use instead
-    Pick the supported variant (`mode="bilinear"`), split a large TopK, quantize symmetrically, and make shape
+    Pick the supported variant (`F.interpolate(..., antialias=False)`), split a large TopK, quantize symmetrically, and make shape
     arguments constants in the PyTorch code.
 
     ## References
