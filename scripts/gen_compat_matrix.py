@@ -318,8 +318,18 @@ SEMANTIC_CHANGES: list[dict[str, Any]] = [
 # Verdicts read from the source by hand where the extracted facts cannot decide (release -> effect, reference).
 SEMANTIC_BY_HAND: dict[tuple[str, int], dict[str, tuple[str, str]]] = {
     ("Pad", 18): {v: ("refused", "asserts that an `axes` input is unsupported") for v in ("8.5", "8.6", "9.0", "9.1", "9.2", "9.3")},
-    ("GridSample", 20): {v: ("misread", "compares `mode` with the opset 16 names only; any other value keeps its "
-                                        "default interpolation, nearest") for v in ("8.5", "8.6", "9.0", "9.1", "9.2", "9.3", "10.0", "10.1")},
+    ("GridSample", 20): {
+        **{v: ("misread", "compares `mode` with the opset 16 names only; any other value keeps its default "
+                          "interpolation, nearest") for v in ("8.5", "8.6", "9.0", "9.1", "9.2", "9.3", "10.0", "10.1")},
+        **{v: ("misread", "the 10.16 importer still compares `mode` with the opset 16 names only, so `linear` samples "
+                          "nearest (onnxOpImporters.cpp DEFINE_BUILTIN_OP_IMPORTER(GridSample) @ 6bde6596ec"
+                          + ("" if v == "10.16" else f"; {v} assumed as 10.16") + ")")
+           for v in ("10.14", "10.15", "10.16", "11.1")}},
+    **{(op, since): {v: ("misread", f"the 10.16 importer never reads `{attr_name}` (onnxOpImporters.cpp "
+                                    f"DEFINE_BUILTIN_OP_IMPORTER({op}) @ 6bde6596ec"
+                                    + ("" if v == "10.16" else f"; {v} assumed as 10.16") + ")")
+                     for v in ("10.14", "10.15", "10.16", "11.1")}
+       for op, since, attr_name in (("Range", 27, "stash_type"), ("SpaceToDepth", 28, "mode"))},
     ("GroupNormalization", 21): {v: ("misread", "normalizationHelper broadcasts `scale`/`bias` as given and sets the "
                                                "group count, the per-group layout of opset 18")
                                  for v in ("8.6", "9.0", "9.1", "9.2", "9.3", "10.0", "10.1")},

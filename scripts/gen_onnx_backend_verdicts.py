@@ -61,6 +61,17 @@ def in_backend_list(name: str, patterns: dict[str, list[str]]) -> bool:
     return not any(re.search(p, test) for p in patterns["exclude"])
 
 
+def _all_ops(graph: Any) -> set[tuple[str, str]]:
+    """(domain, operator) of every node, If/Loop/Scan bodies included."""
+    out: set[tuple[str, str]] = set()
+    for node in graph.node:
+        out.add((node.domain, node.op_type))
+        for a in node.attribute:
+            for g in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+                out |= _all_ops(g)
+    return out
+
+
 def verdicts(limit: int | None = None) -> tuple[list[dict], str]:
     import onnx
 
@@ -71,7 +82,10 @@ def verdicts(limit: int | None = None) -> tuple[list[dict], str]:
     for case in cases()[:limit]:
         ops = sorted({n.op_type for n in case.model.graph.node})
         domains = sorted({n.domain for n in case.model.graph.node if n.domain not in ("", "ai.onnx")})
+        nested = _all_ops(case.model.graph)
         row = {"case": case.name, "ops": ops, "domains": domains,
+               "all_ops": sorted({op for dom, op in nested if dom in ("", "ai.onnx")}),
+               "all_domains": sorted({dom for dom, _ in nested if dom not in ("", "ai.onnx")}),
                "opset": next((o.version for o in case.model.opset_import if o.domain in ("", "ai.onnx")), None),
                "targets": {}}
         for t, runner in runners.items():
@@ -165,6 +179,53 @@ CHECKED_IN_SOURCE: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
 }
 
 
+def judge_error(t: str, row: dict, known: dict[str, Any]) -> tuple[str, str]:
+    """(deciding finding, who is right and why) for a case where trtlint reports an error: the first error."""
+    v = row["targets"][t]
+    release = _release(t)
+    src = known.get(release)
+    facts_of = src or known[STAND_IN.get(release, "10.1")]
+    src_note = "" if src else f" (source of {release} not obtainable: {STAND_IN.get(release, '10.1')}'s stands in)"
+    code, message, hint = v["errors"][0]
+    deciding = f"{code}: {message}"
+    if code == "TRT301":
+        return deciding, f"trtlint: {hint.removeprefix('parser source: ')}"
+    if code == "TRT303":
+        missing = [op for op in row["all_ops"] if op not in facts_of["importers"]]
+        if row["all_domains"] or missing:
+            what = ", ".join(missing) or "an operator of domain " + ", ".join(row["all_domains"])
+            return deciding, f"trtlint: no importer for {what} in the parser source{src_note}"
+        return deciding, f"list: the parser source has an importer for every operator; the table marks one unsupported{src_note}"
+    if code == "TRT305":
+        m = re.search(r"is ([A-Z0-9]+), which TensorRT", message)
+        if m:
+            convertible = facts_of["convertible_types"]
+            if m.group(1) not in convertible:
+                return deciding, (f"trtlint: convertDtype has no mapping for {m.group(1)} "
+                                  f"(it maps {', '.join(convertible)}){src_note}")
+            return deciding, f"trtlint (release notes: {m.group(1)} support){src_note}"
+        if "importer refuses" in message:
+            return deciding, "trtlint: the importer refuses the type (notInvalidType)"
+        if "operator table lists" in message:
+            return deciding, "trtlint, from the table's per-operator types (their enforcement was not traced in the source)"
+        if "UINT8 inside the network" in message:
+            return deciding, ("trtlint, from the documented data-type rules (UINT8 only at network inputs and "
+                              "outputs; not traced in the source)")
+        return deciding, "trtlint (INT64 beyond INT32, clamped by the 8.x cast)"
+    if code == "TRT304":
+        if "reduceTensor" in hint:
+            return deciding, f"trtlint: {hint.split(': ', 1)[-1]}"
+        op = re.search(r"\((\w+)\)", message)
+        kind = "axes-constant" if "`axes` must be an initializer" in message else (
+            "dilations" if "dilations" in message else "")
+        releases, what = CHECKED_IN_SOURCE.get((op.group(1) if op else "", kind), ((), ""))
+        base = release if src else STAND_IN.get(release, "10.1")
+        if base in releases:
+            return deciding, f"trtlint: {what}{src_note}"
+        return deciding, "trtlint, from the table's stated restriction (its enforcement was not traced in the source)"
+    return deciding, f"trtlint's own {code} check (a graph-level limit, not traced in the parser source)"
+
+
 def judge(t: str, row: dict, known: dict[str, Any]) -> tuple[str, str, str]:
     """(kind, deciding finding, who is right and why) for one case at one target where list and trtlint disagree.
     kind: 'listed-but-error' or 'unlisted-but-ok'."""
@@ -175,55 +236,19 @@ def judge(t: str, row: dict, known: dict[str, Any]) -> tuple[str, str, str]:
     src_note = "" if src else f" (source of {release} not obtainable: {STAND_IN.get(release, '10.1')}'s stands in)"
     table = Target.parse(t).operators()
     if v["listed"] and not v["ok"]:
-        code, message, hint = v["errors"][0]
-        deciding = f"{code}: {message}"
-        if code == "TRT301":
-            return "listed-but-error", deciding, f"trtlint: {hint.removeprefix('parser source: ')}"
-        if code == "TRT303":
-            missing = [op for op in row["ops"] if op not in facts_of["importers"]]
-            if row["domains"] or missing:
-                what = ", ".join(missing) or "an operator of domain " + ", ".join(row["domains"])
-                return "listed-but-error", deciding, f"trtlint: no importer for {what} in the parser source{src_note}"
-            return "listed-but-error", deciding, ("list: the parser source has an importer for every operator; "
-                                                  f"the table marks one unsupported{src_note}")
-        if code == "TRT305":
-            m = re.search(r"is ([A-Z0-9]+), which TensorRT", message)
-            if m:
-                convertible = facts_of["convertible_types"]
-                if m.group(1) not in convertible:
-                    return "listed-but-error", deciding, (f"trtlint: convertDtype has no mapping for {m.group(1)} "
-                                                          f"(it maps {', '.join(convertible)}){src_note}")
-                return "listed-but-error", deciding, f"trtlint (release notes: {m.group(1)} support){src_note}"
-            if "importer refuses" in message:
-                return "listed-but-error", deciding, "trtlint: the importer refuses the type (notInvalidType)"
-            if "operator table lists" in message:
-                return "listed-but-error", deciding, ("trtlint, from the table's per-operator types (their "
-                                                      "enforcement was not traced in the source)")
-            return "listed-but-error", deciding, "trtlint (INT64 beyond INT32, clamped by the 8.x cast)"
-        if code == "TRT304":
-            if "reduceTensor" in hint:
-                return "listed-but-error", deciding, f"trtlint: {hint.split(': ', 1)[-1]}"
-            op = re.search(r"\((\w+)\)", message)
-            kind = "axes-constant" if "`axes` must be an initializer" in message else (
-                "dilations" if "dilations" in message else "")
-            releases, what = CHECKED_IN_SOURCE.get((op.group(1) if op else "", kind), ((), ""))
-            base = release if src else STAND_IN.get(release, "10.1")
-            if base in releases:
-                return "listed-but-error", deciding, f"trtlint: {what}{src_note}"
-            return "listed-but-error", deciding, ("trtlint, from the table's stated restriction (its enforcement "
-                                                  "was not traced in the source)")
-        return "listed-but-error", deciding, "undecided from the parser source (graph-level finding)"
-    ops_without = [op for op in row["ops"] if op not in facts_of["importers"]]
-    if not ops_without and not row["domains"]:
+        deciding, right = judge_error(t, row, known)
+        return "listed-but-error", deciding, right
+    ops_without = [op for op in row["all_ops"] if op not in facts_of["importers"]]
+    if not ops_without and not row["all_domains"]:
         warn = f" (warnings: {', '.join(v['warnings'])})" if v["warnings"] else ""
         return "unlisted-but-ok", f"no error{warn}", (f"trtlint: every operator has an importer{src_note}; the list "
                                                        "is stale (unchanged since 8.0)")
     supported = all((table.get(op) or {}).get("supported") for op in ops_without)
-    if supported and not row["domains"]:
+    if supported and not row["all_domains"]:
         return "unlisted-but-ok", "no error", (f"trtlint, from the table: {', '.join(ops_without)} has no importer "
                                                 f"in {STAND_IN.get(release, '10.1')}'s source but the {release} "
                                                 "table marks it supported")
-    return "unlisted-but-ok", "no error", f"list: no importer for {', '.join(ops_without) or row['domains']}{src_note}"
+    return "unlisted-but-ok", "no error", f"list: no importer for {', '.join(ops_without) or row['all_domains']}{src_note}"
 
 
 def render_agreement(rows: list[dict], onnx_version: str) -> str:
@@ -269,6 +294,19 @@ def render_agreement(rows: list[dict], onnx_version: str) -> str:
             judged[t].append((r["case"], kind, deciding, right))
         out.append(f"| {t} | {len(rows)} | {c['in']} | {c['out']} | {c['ok']} | {c['warning']} | {c['error']} | "
                    f"{c['in_error']} | {c['out_ok']} | {c['agree']} |")
+    out += ["", "## Every error, judged from the parser source", "",
+            "All cases where trtlint reports an error for the target, listed or not, by the first error's rule and "
+            "what the parser source says about it. *not traced* means the error rests on the release's operator "
+            "table and the importer was not seen to enforce it; no error here is one the source contradicts.", "",
+            "| target | rule | judged from the parser source | cases |", "|---|---|---|---|"]
+    for t in TARGETS:
+        groups = Counter()
+        for r in rows:
+            if not r["targets"][t]["ok"]:
+                deciding, right = judge_error(t, r, known)
+                groups[(deciding.split(":")[0], _category(right))] += 1
+        for (code, right), n in sorted(groups.items()):
+            out.append(f"| {t} | {code} | {right} | {n} |")
     out += ["", "## Who is right where they disagree", "",
             "Counted per target by the referee's reasoning (the deciding finding's rule for *in & error*).", "",
             "| target | disagreement | deciding | right, judged from the parser source | cases |", "|---|---|---|---|---|"]

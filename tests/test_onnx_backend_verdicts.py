@@ -67,6 +67,10 @@ def test_no_error_is_contradicted_by_the_parser_source() -> None:
         assert right, case
         if kind == "listed-but-error":
             assert right.startswith("trtlint"), (target, case, deciding, right)
+    judged = _section("Every error, judged from the parser source")
+    assert {r[0] for r in judged} == set(gen.TARGETS)
+    for target, rule, right, cases in judged:
+        assert right.startswith("trtlint") and int(cases) > 0, (target, rule, right)
 
 
 def test_backend_list_is_matched_like_the_onnx_runner() -> None:
