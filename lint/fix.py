@@ -51,6 +51,17 @@ def fix_files(findings: list[Finding], write: bool, unsafe: bool = False) -> tup
     diffs: list[str] = []
     fixed_all: list[Finding] = []
     for path, fs in sorted(by_path.items()):
+        if any(f.cell is not None for f in fs):  # a notebook: only cell sources change
+            from .loaders.notebook import fix_notebook_text
+
+            raw = Path(path).read_bytes().decode("utf-8-sig")
+            new_nb, diff, fixed = fix_notebook_text(raw, path, fs, unsafe)
+            if fixed:
+                diffs.append(diff)
+                fixed_all.extend(fixed)
+                if write:
+                    Path(path).write_text(new_nb, encoding="utf-8")
+            continue
         original = Path(path).read_text(encoding="utf-8")
         new, fixed = apply_edits(original, fs, unsafe)
         if new == original:

@@ -1,0 +1,262 @@
+"""Jupyter notebooks (``.ipynb``): code cells joined into one Python text, findings mapped back to cells.
+
+The file is read with the standard library's ``json`` and validated against the nbformat 4 JSON schema by
+``nbformat`` (the ``[notebook]`` extra; imported only when a notebook is linted, never on a ``.py`` run).
+IPython syntax is skipped the way ruff skips it (ruff PRs astral-sh/ruff#8398 and #8911, issue #8354):
+
+- a line magic (``%matplotlib inline``), shell escape (``!pip install x``, ``files = !ls``) or help line
+  (``?obj``, ``obj?``) becomes ``pass`` at the same indentation (line numbers stay, blocks stay valid);
+- a cell that starts with a cell magic (``%%bash``, ``%%writefile``) is skipped, except the magics whose body is
+  Python (``%%time``, ``%%timeit``, ``%%capture``, ``%%debug``, ``%%prun``, ``%%python``...): only their first line
+  is skipped;
+- a cell that starts with an automagic package command (``pip install x``) is skipped.
+
+Fixes edit only the ``source`` of code cells; every other byte of the notebook's JSON (outputs, metadata,
+execution counts) is written back as it was read (the JSON indentation of the file is kept).
+"""
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..compat import Target
+from ..finding import Edit, Finding, Fix
+from ..rules.tool.trt901_syntax_error import SyntaxErrorInSource
+from ..rules.tool.trt915_invalid_notebook import InvalidNotebook
+from ..source import SourceFile
+from .source import MAX_SOURCE_BYTES, read_bytes
+
+NOTEBOOK_SUFFIXES = (".ipynb",)
+_LINE_REF = re.compile(r"\bline (\d+)\b")
+# cell magics whose body is Python: ruff lints the body (astral-sh/ruff#8911)
+TRANSPARENT_CELL_MAGICS = frozenset(
+    {"time", "timeit", "capture", "debug", "prun", "pypy", "python", "python2", "python3"}
+)
+AUTOMAGIC_CELL = re.compile(r"^\s*(pip|conda|mamba|micromamba)\s+\w")  # astral-sh/ruff#8398
+ESCAPE_LINE = re.compile(
+    r"^\s*(?:[%!?]|[\w.]+\?\??\s*$|[\w.,\s\[\]()*]+=\s*[!%])"  # %magic, !shell, ?help, obj?, x = !cmd
+)
+
+
+def notebook_support() -> bool:
+    """Whether nbformat (the ``[notebook]`` extra) is installed, asked without importing it."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("nbformat") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+@dataclass
+class Notebook:
+    """A parsed notebook: its JSON, the joined Python text of its code cells, and the line mapping."""
+
+    display: str
+    raw: str
+    data: dict[str, Any]
+    source: SourceFile | None  # None when no code cell holds Python
+    text: str
+    #: virtual line (1-based, index 0 unused) -> (cell number 1-based in ``cells``, line in that cell)
+    rows: list[tuple[int, int]] = field(default_factory=list)
+
+    def cell_source(self, cell: int) -> str:
+        src = self.data["cells"][cell - 1].get("source", "")
+        return "".join(src) if isinstance(src, list) else str(src)
+
+    def locate(self, line: int) -> tuple[int, int] | None:
+        return self.rows[line] if 0 < line < len(self.rows) else None
+
+    def to_cells(self, f: Finding) -> Finding:
+        """The finding with its positions in its cell (and ``cell`` set); a fix that spans cells is dropped."""
+        start = self.locate(f.line)
+        if start is None:
+            return f.with_(cell=None, fix=None)
+        cell, line = start
+        end_line = f.end_line
+        if end_line is not None:
+            end = self.locate(end_line)
+            end_line = end[1] if end is not None and end[0] == cell else line
+        fix = f.fix
+        if fix is not None:
+            edits = []
+            for e in fix.edits:
+                a, b = self.locate(e.line), self.locate(e.end_line)
+                if a is None or b is None or a[0] != cell or b[0] != cell:
+                    edits = []
+                    break
+                edits.append(Edit(a[1], e.col, b[1], e.end_col, e.text))
+            fix = Fix(fix.description, tuple(edits), fix.safe) if edits else None
+        return f.with_(cell=cell, line=line, end_line=end_line, fix=fix, message=self._relabel(f.message),
+                       hint=self._relabel(f.hint))
+
+    def _relabel(self, text: str) -> str:
+        """Line numbers that messages cite ("bound at line 12") are lines of the joined text: name the cell."""
+        def sub(m: re.Match[str]) -> str:
+            at = self.locate(int(m.group(1)))
+            return f"cell {at[0]}, line {at[1]}" if at is not None else m.group(0)
+
+        return _LINE_REF.sub(sub, text) if "line " in text else text
+
+
+def _join(cells: list[dict[str, Any]]) -> tuple[str, list[tuple[int, int]]]:
+    """The Python text of the code cells and the map virtual line -> (cell, line)."""
+    out: list[str] = []
+    rows: list[tuple[int, int]] = [(0, 0)]
+    for number, cell in enumerate(cells, start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", "")
+        text = "".join(src) if isinstance(src, list) else str(src)
+        lines = text.splitlines()
+        if not lines:
+            continue
+        first = lines[0].lstrip()
+        skip_first = False
+        if first.startswith("%%"):
+            name = first[2:].split(None, 1)[0] if first[2:].strip() else ""
+            if name not in TRANSPARENT_CELL_MAGICS:
+                continue
+            skip_first = True
+        elif AUTOMAGIC_CELL.match(lines[0]):
+            continue
+        continuing = False
+        for i, line in enumerate(lines, start=1):
+            escape = continuing or (i == 1 and skip_first) or bool(ESCAPE_LINE.match(line))
+            if escape:
+                continuing = line.rstrip().endswith("\\")
+                indent = line[: len(line) - len(line.lstrip())] if not (i == 1 and skip_first) else ""
+                line = f"{indent}pass"
+            out.append(line)
+            rows.append((number, i))
+    return "".join(ln + "\n" for ln in out), rows
+
+
+def _shape_problem(data: object) -> str | None:
+    if not isinstance(data, dict):
+        return "not a notebook: the top level of the JSON is not an object"
+    major = data.get("nbformat")
+    if major != 4:
+        return (f"not an nbformat 4 notebook (nbformat is {major!r}); convert it with "
+                "'jupyter nbconvert --to notebook --nbformat 4'")
+    return None
+
+
+def _schema_problem(data: dict[str, Any]) -> str | None:
+    """The first nbformat 4 schema violation, or None (nbformat's own validator and schema)."""
+    import nbformat
+    from nbformat.validator import ValidationError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nbformat's deprecation notes are not the user's problem
+            nbformat.validate(data, version=4)
+    except ValidationError as exc:
+        where = "/".join(str(p) for p in getattr(exc, "absolute_path", ())) or "(top level)"
+        message = str(getattr(exc, "message", exc)).splitlines()[0]
+        return f"not a valid nbformat 4 notebook at {where}: {message[:200]}"
+    except Exception as exc:  # a broken nbformat install: say so instead of passing the file unread
+        return f"not checked: nbformat could not validate it: {type(exc).__name__}: {exc}"
+    return None
+
+
+def parse_notebook(data: bytes, display: str, target: Target | None) -> Notebook | Finding:
+    """Decode, validate and join a notebook; one TRT915 finding when it is not a usable nbformat 4 file."""
+    try:
+        raw = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return InvalidNotebook.at(display, f"not a notebook: not UTF-8 (byte {exc.start}: {exc.reason})")
+    try:
+        nb = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return InvalidNotebook.at(display, f"not a notebook: not valid JSON ({exc.msg})", line=exc.lineno,
+                                  col=exc.colno)
+    except RecursionError:
+        return InvalidNotebook.at(display, "not a notebook: JSON nested too deeply")
+    problem = _shape_problem(nb) or _schema_problem(nb)
+    if problem:
+        return InvalidNotebook.at(display, problem, hint="open and re-save it in Jupyter, or check it with 'jupyter nbconvert'")
+    text, rows = _join(nb["cells"])
+    notebook = Notebook(display, raw, nb, None, text, rows)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=display)
+    except SyntaxError as exc:
+        where = notebook.locate(exc.lineno or 1) or (None, 1)
+        f = SyntaxErrorInSource.at(display, f"Python cannot parse this cell: {exc.msg}", line=exc.lineno or 1,
+                                   col=exc.offset or 1)
+        return notebook.to_cells(f) if where[0] is not None else f
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return SyntaxErrorInSource.at(display, f"Python cannot parse this notebook: {exc}")
+    notebook.source = SourceFile(display, text, tree, target)
+    return notebook
+
+
+def load_notebook(path: str, display: str, target: Target | None) -> Notebook | Finding:
+    data = read_bytes(path, display, MAX_SOURCE_BYTES)
+    if isinstance(data, Finding):
+        return data
+    return parse_notebook(data, display, target)
+
+
+# ------------------------------------------------------------------------------------------- writing fixes
+def _indent(raw: str) -> int | None:
+    """The indentation the file was written with (nbformat writes 1), None for a one-line file."""
+    m = re.search(r"\n( *)\S", raw)
+    return len(m.group(1)) if m else None
+
+
+def _set_source(cell: dict[str, Any], text: str) -> None:
+    if isinstance(cell.get("source"), list):
+        cell["source"] = text.splitlines(keepends=True)
+    else:
+        cell["source"] = text
+
+
+def dumps_like(data: dict[str, Any], raw: str) -> str:
+    """``data`` as JSON in the layout of ``raw`` (indentation, key order, non-ASCII, final newline)."""
+    ascii_only = raw.isascii() and "\\u" in raw
+    text = json.dumps(data, indent=_indent(raw), ensure_ascii=ascii_only, separators=(",", ": ") if _indent(raw)
+                      is not None else (", ", ": "))
+    return text + ("\n" if raw.endswith("\n") else "")
+
+
+def fix_notebook_text(raw: str, display: str, findings: list[Finding], unsafe: bool) -> tuple[str, str, list[Finding]]:
+    """Apply the fixes of ``findings`` (positions in cells) to the cell sources of the notebook text ``raw``.
+
+    Returns the new notebook text (``raw`` itself when nothing changed or the result would not parse), a diff
+    of the changed cells, and the findings fixed."""
+    from ..fix import apply_edits
+
+    nb = json.loads(raw)
+    by_cell: dict[int, list[Finding]] = {}
+    for f in findings:
+        if f.cell is not None and f.fix is not None:
+            by_cell.setdefault(f.cell, []).append(f)
+    fixed: list[Finding] = []
+    diffs: list[str] = []
+    for cell, fs in sorted(by_cell.items()):
+        entry = nb["cells"][cell - 1]
+        old_src = entry.get("source", "")
+        old = "".join(old_src) if isinstance(old_src, list) else str(old_src)
+        new, done = apply_edits(old, fs, unsafe)
+        if new == old:
+            continue
+        _set_source(entry, new)
+        fixed.extend(done)
+        name = f"{display}:cell {cell}"
+        diffs.append("".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{name}", f"b/{name}")))
+    if not fixed:
+        return raw, "", []
+    text, _ = _join(nb["cells"])
+    try:
+        ast.parse(text)
+    except SyntaxError:  # never write a notebook the fixes broke
+        return raw, "", []
+    return dumps_like(nb, raw), "".join(d if d.endswith("\n") else d + "\n" for d in diffs), fixed
