@@ -10,7 +10,7 @@ from typing import NoReturn, Sequence
 
 from . import __version__
 
-SUBCOMMANDS = ("check", "rule", "compat")
+SUBCOMMANDS = ("check", "rule", "compat", "server")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("compat", help="the installed or a planned stack against the compatibility matrix")
     m.add_argument("--check", metavar="STACK", help="a planned lock such as trt8.6,torch1.13,onnx1.13,sm72")
     m.add_argument("--format", choices=("text", "json"), default="text")
+
+    sub.add_parser("server", help="the Language Server Protocol over stdio, for editors (needs trtlint[server])")
     return p
 
 
@@ -88,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .compat_cmd import cmd_compat
 
             return cmd_compat(args)
+        if args.command == "server":
+            from .server import main as serve
+
+            return serve()
         return cmd_check(args)
     except UsageError as exc:
         print(f"trtlint: error: {exc}", file=sys.stderr)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import argparse
 import difflib
-
 import sys
 
 from .finding import Finding
 from .runner import Runner
 
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
+
 
 def fixed_text(data: bytes, display: str, findings: list[Finding], unsafe: bool) -> tuple[str, list[Finding]]:
     """The input with the safe (or all) fixes applied, and the findings fixed; the text unchanged when a fix
@@ -32,6 +32,7 @@ def fixed_text(data: bytes, display: str, findings: list[Finding], unsafe: bool)
     except SyntaxError:
         return text, []
     return new, fixed
+
 
 def lint_stdin(runner: Runner, args: argparse.Namespace) -> int:
     from .report import ReportContext, get_reporter
