@@ -108,7 +108,16 @@ def test_schema_violation_is_one_finding(tmp_path: Path) -> None:
     (tmp_path / "bad.ipynb").write_text(json.dumps(nb))
     data = json.loads(run_cli("check", "--isolated", "--output-format", "json", str(tmp_path / "bad.ipynb")).out)
     assert [d["code"] for d in data] == ["TRT915"]
-    assert data[0]["message"].startswith("not a valid nbformat 4 notebook at cells/0: ")
+    assert data[0]["message"].startswith("not a valid nbformat 4 notebook at cells[0]: ")
+
+
+def test_escapes_only_at_statement_starts(tmp_path: Path) -> None:
+    """A line that starts with `%` inside brackets is the modulo operator; one inside a string is text."""
+    nb = json.loads((NB / "export_head_clean.ipynb").read_text())
+    nb["cells"][0]["source"] = 'x = (7\n     % 2)\ns = """\n!text\n"""\nif x:\n    !echo hi\n%time y = 1\n'
+    (tmp_path / "e.ipynb").write_text(json.dumps(nb))
+    r = run_cli("check", "--isolated", str(tmp_path / "e.ipynb"))
+    assert (r.code, r.out.strip()) == (0, "All checks passed (1 file, target TensorRT 11.1)."), r.out
 
 
 def test_syntax_error_is_located_in_its_cell(tmp_path: Path) -> None:
