@@ -90,6 +90,19 @@ def test_fix_edits_only_cell_sources(tmp_path: Path) -> None:
     assert run_cli("check", "--isolated", "--fix", str(nb)).out.count("TRT106") == 0
 
 
+def test_add_noqa_in_cells(tmp_path: Path) -> None:
+    nb = tmp_path / "export_head.ipynb"
+    shutil.copy(NB / "export_head.ipynb", nb)
+    r = run_cli("check", "--isolated", "--add-noqa", str(nb))
+    assert "Added noqa directives to 3 lines." in r.err
+    cells = json.loads(nb.read_text())["cells"]
+    assert cells[2]["source"][2] == "        if x.sum() > 0:  # frozen by tracing  # noqa: TRT101\n"
+    assert cells[2]["source"][4] == "        scale = x.max().item()  # noqa: TRT102\n"  # already there: unchanged
+    assert cells[5]["source"] == ['torch.onnx.export(model, (x,), "head.onnx", opset_version=17)  # noqa: TRT106']
+    assert cells[5]["outputs"] == json.loads((NB / "export_head.ipynb").read_text())["cells"][5]["outputs"]
+    assert run_cli("check", "--isolated", str(nb)).code == 0
+
+
 @pytest.mark.parametrize(("name", "message", "line", "col"), [
     ("merge_conflict.ipynb", "not a notebook: not valid JSON (Expecting property name enclosed in double quotes)",
      1, 30),

@@ -306,3 +306,43 @@ def fix_notebook_text(raw: str, display: str, findings: list[Finding], unsafe: b
     except SyntaxError:  # never write a notebook the fixes broke
         return raw, "", []
     return dumps_like(nb, raw), "".join(d if d.endswith("\n") else d + "\n" for d in diffs), fixed
+
+
+def add_noqa_notebook_text(raw: str, codes: dict[tuple[int, int], set[str]]) -> tuple[str, int]:
+    """``--add-noqa`` for a notebook: append ``# noqa: CODE`` to the cell lines ``(cell, line)`` of ``codes``
+    (merged into an existing ``# noqa: ...``), keeping every line whose comment would break the joined code."""
+    from ..suppress import NOQA_RE, comments_by_line
+
+    nb = json.loads(raw)
+    changed = 0
+    for cell in sorted({c for c, _ in codes}):
+        entry = nb["cells"][cell - 1]
+        src = entry.get("source", "")
+        lines = ("".join(src) if isinstance(src, list) else str(src)).splitlines(keepends=True)
+        comments = comments_by_line("".join(lines)) or {}
+        for (c, lineno), new in sorted(codes.items()):
+            if c != cell or lineno > len(lines):
+                continue
+            line = lines[lineno - 1]
+            body, nl = (line[:-1], "\n") if line.endswith("\n") else (line, "")
+            comment = comments.get(lineno, "")
+            m = NOQA_RE.search(comment)
+            if m and not m.group("codes"):
+                continue  # a bare noqa already suppresses everything
+            if m:
+                have = set(re.split(r"[\s,]+", m.group("codes").strip()))
+                at = body.rindex(comment)
+                line = body[: at + m.start()] + f"# noqa: {', '.join(sorted(have | new))}" + body[at + m.end():] + nl
+            else:
+                line = f"{body}  # noqa: {', '.join(sorted(new))}{nl}"
+            trial = lines[:]
+            trial[lineno - 1] = line
+            _set_source(entry, "".join(trial))
+            try:
+                ast.parse(_join(nb["cells"])[0])
+            except SyntaxError:  # the line ends inside a string: a comment cannot go there
+                _set_source(entry, "".join(lines))
+                continue
+            lines = trial
+            changed += 1
+    return (dumps_like(nb, raw) if changed else raw), changed
