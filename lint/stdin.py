@@ -59,7 +59,12 @@ def lint_stdin(runner: Runner, args: argparse.Namespace) -> int:
         result.findings = [f for f in result.findings if id(f) not in done]
         report_to = sys.stderr
     ctx = ReportContext(files=1, target=runner.target.describe(), color=False)
-    text = get_reporter(args.output_format)(result.findings, ctx)
+    if args.statistics:
+        from .report.text import statistics
+
+        text = statistics(result.findings) + summary(result.findings, ctx) + "\n"
+    else:
+        text = get_reporter(args.output_format)(result.findings, ctx)
     if args.output_file:
         with open(args.output_file, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -196,3 +196,14 @@ def test_stdin_fix_writes_the_fixed_text(tmp_path: Path) -> None:
 def test_stdin_usage_errors(tmp_path: Path) -> None:
     assert run_cli("check", "--stdin-filename", "x.py", "a.py").code == 2
     assert run_cli("check", "-", "a.py").code == 2
+
+
+def test_precommit_hook_lints_notebooks(tmp_path: Path) -> None:
+    from .test_precommit import HOOKS, run_hook
+
+    assert "jupyter" in HOOKS["trtlint"]["types_or"]
+    shutil.copy(NB / "export_head.ipynb", tmp_path)
+    shutil.copy(NB / "export_head_clean.ipynb", tmp_path)
+    assert run_hook("trtlint", [tmp_path / "export_head_clean.ipynb"], tmp_path).returncode == 0
+    bad = run_hook("trtlint", [tmp_path / "export_head.ipynb"], tmp_path)
+    assert bad.returncode == 1 and bad.stdout.startswith("export_head.ipynb:cell 3:3:12: TRT101 ")
