@@ -3,6 +3,7 @@ is tested"). Sections added later are run by the same rules: nothing here names 
 output is matched to the command it shows."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -24,7 +25,7 @@ else:  # pragma: no cover
 
 MARKER = re.compile(r"^<!--\s*readme-test:\s*(?P<kind>skip|output-of)\s*\((?P<arg>.+)\)\s*-->$")
 FENCE = re.compile(r"^```(?P<lang>[\w+-]*)\s*$")
-RUN_LANGS = {"sh", "bash", "shell", "console"}
+RUN_LANGS = {"sh", "bash", "shell"}
 LEFT_OUT = {".git", "tests", "fixtures", "__pycache__", "trtlint.egg-info"}  # see README: broken inputs
 
 
@@ -160,13 +161,15 @@ def test_readme_block(block: Block, sandbox: Path, tmp_path: Path) -> None:
         for repo in repos:
             if isinstance(repo, dict) and "trtlint" in str(repo.get("repo", "")):
                 assert {h["id"] for h in repo.get("hooks", [])} <= hooks, f"{where}: unknown hook id"
+    elif block.lang == "json":
+        json.loads(block.body)
     elif block.lang == "python":
         r = subprocess.run([sys.executable, "-"], input=block.body, cwd=sandbox, capture_output=True, text=True,
                            timeout=300)
         assert r.returncode == 0, f"{where}: the Python example failed:\n{r.stderr}"
     else:
         raise AssertionError(f"{where}: no rule runs ```{block.lang or '(untagged)'} blocks; tag it (sh, text, toml, "
-                             "yaml, python) or precede it with <!-- readme-test: skip (reason) -->")
+                             "yaml, json, python) or precede it with <!-- readme-test: skip (reason) -->")
 
 
 def test_rules_of_this_test() -> None:
