@@ -208,8 +208,8 @@ class Runner:
         from .loaders.notebook import load_notebook, notebook_support, parse_notebook
 
         if not notebook_support():
-            yield LayerUnavailable.at(item.display, "notebook support (nbformat) is not installed; this notebook "
-                                      "was NOT checked", hint='pip install "trtlint[notebook]"')
+            yield LayerUnavailable.at(item.display, "notebook support (the [notebook] extra) is not installed; "
+                                      "this notebook was NOT checked", hint='pip install "trtlint[notebook]"')
             return
         nb = (load_notebook(item.path, item.display, self.target) if data is None
               else parse_notebook(data, item.display, self.target))

@@ -156,7 +156,7 @@ def test_without_nbformat(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setattr(loader, "notebook_support", lambda: False)
     r = run_cli("check", "--isolated", "--output-format", "concise", str(NB / "export_head.ipynb"))
     assert r.code == 2
-    assert r.out.splitlines()[0].endswith("TRT907 [error] notebook support (nbformat) is not installed; this "
+    assert r.out.splitlines()[0].endswith("TRT907 [error] notebook support (the [notebook] extra) is not installed; this "
                                           "notebook was NOT checked")
     (tmp_path / "m.py").write_text("x = 1\n")
     shutil.copy(NB / "export_head.ipynb", tmp_path)
