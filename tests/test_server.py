@@ -123,10 +123,10 @@ def test_server_without_pygls_is_one_line(tmp_path: Path) -> None:
     assert r.stderr.strip().count("\n") == 0 and 'pip install "trtlint[server]"' in r.stderr
 
 
-def test_check_never_imports_pygls_or_nbformat(tmp_path: Path) -> None:
+def test_check_of_python_files_imports_no_extra(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text(HAZARD)
     code = ("import sys; from trtlint.cli import main; rc = main(['check', '--isolated', %r]); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol', 'nbformat')))"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol', 'nbformat', 'fastjsonschema')))"
             % str(tmp_path / "m.py"))
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip().splitlines()[-1] == "[]", r.stdout + r.stderr
