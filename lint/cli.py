@@ -10,7 +10,7 @@ from typing import NoReturn, Sequence
 
 from . import __version__
 
-SUBCOMMANDS = ("check", "rule", "compat")
+SUBCOMMANDS = ("check", "rule", "compat", "server")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     c = sub.add_parser("check", help="lint Python sources and ONNX models (the default command)")
-    c.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .)")
+    c.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .); '-' reads standard input")
+    c.add_argument("--stdin-filename", metavar="PATH",
+                   help="with '-': lint standard input as if it were this file (config, per-file-ignores, kind)")
     c.add_argument("--select", action="append", metavar="CODES", help="codes or prefixes to enable (ALL for all)")
     c.add_argument("--ignore", action="append", metavar="CODES", help="codes or prefixes to disable")
     c.add_argument("--extend-select", action="append", metavar="CODES", help="codes to enable on top of select")
@@ -63,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("compat", help="the installed or a planned stack against the compatibility matrix")
     m.add_argument("--check", metavar="STACK", help="a planned lock such as trt8.6,torch1.13,onnx1.13,sm72")
     m.add_argument("--format", choices=("text", "json"), default="text")
+
+    sub.add_parser("server", help="the Language Server Protocol over stdio, for editors (needs trtlint[server])")
     return p
 
 
@@ -86,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .compat_cmd import cmd_compat
 
             return cmd_compat(args)
+        if args.command == "server":
+            from .server import main as serve
+
+            return serve()
         return cmd_check(args)
     except UsageError as exc:
         print(f"trtlint: error: {exc}", file=sys.stderr)
@@ -145,6 +153,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .report.text import statistics, summary
     from .runner import build_runner
 
+    stdin = "-" in args.paths
+    if stdin and len(args.paths) > 1:
+        raise UsageError("'-' (standard input) cannot be combined with other paths")
+    if args.stdin_filename and not stdin:
+        raise UsageError("--stdin-filename needs '-' as the path (e.g. 'trtlint check --stdin-filename x.py -')")
+    if stdin and args.add_noqa:
+        raise UsageError("--add-noqa does not work on standard input")
     if args.isolated:
         cfg = Config()
     elif args.config:
@@ -152,11 +167,15 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise UsageError(f"--config {args.config}: no such file")
         cfg = load_config(Path(args.config))
     else:
-        cfg = load_config(find_pyproject(args.paths))
+        cfg = load_config(find_pyproject([args.stdin_filename or "."] if stdin else args.paths))
     runner = build_runner(cfg, args.target, _csv(args.select) or None, _csv(args.ignore) or None,
                           _csv(args.extend_select) or [], flag_prefix="--", debug=args.debug)
     target = runner.target
     jobs = args.jobs if args.jobs > 0 else min(os.cpu_count() or 1, 8)
+    if stdin:
+        from .stdin import lint_stdin
+
+        return lint_stdin(runner, args)
     result = runner.run(args.paths, jobs=jobs)
     if args.debug:
         for tb in result.debug_tracebacks:

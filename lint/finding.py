@@ -57,13 +57,14 @@ class Finding:
     fix: Fix | None = None
     suppressed: str | None = None  # None, "noqa" or "file-noqa"
     source_line: str = ""
+    cell: int | None = None  # notebooks: the 1-based cell number (line/column are then within that cell)
 
     def with_(self, **changes: object) -> "Finding":
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @property
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.line, self.col, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        return (self.path, self.cell or 0, self.line, self.col, self.code)
 
     def to_dict(self) -> dict[str, object]:
         """The stable JSON shape (documented in README.md, 'JSON output')."""
@@ -90,4 +91,5 @@ class Finding:
                 ],
             },
             "suppressed": self.suppressed,
+            "cell": self.cell,
         }

@@ -51,6 +51,17 @@ def fix_files(findings: list[Finding], write: bool, unsafe: bool = False) -> tup
     diffs: list[str] = []
     fixed_all: list[Finding] = []
     for path, fs in sorted(by_path.items()):
+        if any(f.cell is not None for f in fs):  # a notebook: only cell sources change
+            from .loaders.notebook import fix_notebook_text
+
+            raw = Path(path).read_bytes().decode("utf-8-sig")
+            new_nb, diff, fixed = fix_notebook_text(raw, path, fs, unsafe)
+            if fixed:
+                diffs.append(diff)
+                fixed_all.extend(fixed)
+                if write:
+                    Path(path).write_text(new_nb, encoding="utf-8")
+            continue
         original = Path(path).read_text(encoding="utf-8")
         new, fixed = apply_edits(original, fs, unsafe)
         if new == original:
@@ -69,10 +80,10 @@ def fix_files(findings: list[Finding], write: bool, unsafe: bool = False) -> tup
 def add_noqa(findings: list[Finding]) -> int:
     """Append ``# noqa: CODE`` to every line with an unsuppressed finding; returns the number of lines changed."""
     by_path: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    changed = _add_noqa_notebooks(findings)
     for f in findings:
         if f.suppressed is None and f.path.endswith((".py", ".pyi")) and f.line >= 1:
             by_path[f.path][f.line].add(f.code)
-    changed = 0
     for path, lines in sorted(by_path.items()):
         text = Path(path).read_text(encoding="utf-8")
         src = text.splitlines(keepends=True)
@@ -102,4 +113,22 @@ def add_noqa(findings: list[Finding]) -> int:
             src = trial
             changed += 1
         Path(path).write_text("".join(src), encoding="utf-8")
+    return changed
+
+
+def _add_noqa_notebooks(findings: list[Finding]) -> int:
+    """``--add-noqa`` for the findings in notebook cells (only cell sources change)."""
+    by_nb: dict[str, dict[tuple[int, int], set[str]]] = defaultdict(lambda: defaultdict(set))
+    for f in findings:
+        if f.suppressed is None and f.cell is not None and f.line >= 1:
+            by_nb[f.path][(f.cell, f.line)].add(f.code)
+    changed = 0
+    for path, codes in sorted(by_nb.items()):
+        from .loaders.notebook import add_noqa_notebook_text
+
+        raw = Path(path).read_bytes().decode("utf-8-sig")
+        new, n = add_noqa_notebook_text(raw, codes)
+        if n:
+            Path(path).write_text(new, encoding="utf-8")
+            changed += n
     return changed

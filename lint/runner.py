@@ -5,7 +5,7 @@ import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from . import suppress
 from .compat import Target
@@ -18,9 +18,13 @@ from .rules.tool.trt905_unreadable_path import UnreadablePath
 from .rules.tool.trt907_layer_unavailable import LayerUnavailable
 from .selectors import resolve
 
+if TYPE_CHECKING:
+    from .source import SourceFile
+
 SOURCE_SUFFIXES = (".py", ".pyi")
 PARALLEL_MIN_FILES = 64  # below this, starting worker processes costs more than it saves
 ONNX_SUFFIXES = (".onnx",)
+NOTEBOOK_SUFFIXES = (".ipynb",)
 
 
 def onnx_available() -> bool:
@@ -54,7 +58,7 @@ class Result:
 class Input:
     path: str  # what to open
     display: str  # what to report (relative to the working directory where possible)
-    kind: str  # "source" | "onnx"
+    kind: str  # "source" | "onnx" | "notebook"
     explicit: bool
 
 
@@ -66,7 +70,17 @@ def display_path(path: Path) -> str:
     return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
 
 
-def discover(paths: Iterable[str], config: Config, want_onnx: bool) -> Iterator[Input | Finding]:
+def kind_of(name: str) -> str:
+    """What a file name is linted as: "source", "onnx", "notebook", or "" (not linted when a folder is walked)."""
+    if name.endswith(SOURCE_SUFFIXES):
+        return "source"
+    if name.endswith(ONNX_SUFFIXES):
+        return "onnx"
+    return "notebook" if name.endswith(NOTEBOOK_SUFFIXES) else ""
+
+
+def discover(paths: Iterable[str], config: Config, want_onnx: bool,
+             want_notebook: bool = False) -> Iterator[Input | Finding]:
     """Files to lint, in a stable order. Walks folders without following links (no loops)."""
     seen: set[str] = set()
     for raw in paths:
@@ -84,8 +98,8 @@ def discover(paths: Iterable[str], config: Config, want_onnx: bool) -> Iterator[
                     fp = rootp / name
                     if config.is_excluded(fp):
                         continue
-                    kind = "source" if name.endswith(SOURCE_SUFFIXES) else "onnx" if name.endswith(ONNX_SUFFIXES) else ""
-                    if not kind or (kind == "onnx" and not want_onnx):
+                    kind = kind_of(name)
+                    if not kind or (kind == "onnx" and not want_onnx) or (kind == "notebook" and not want_notebook):
                         continue
                     key = os.path.normpath(fp)
                     if key not in seen:
@@ -101,7 +115,7 @@ def discover(paths: Iterable[str], config: Config, want_onnx: bool) -> Iterator[
             if key in seen:
                 continue
             seen.add(key)
-            kind = "onnx" if raw.endswith(ONNX_SUFFIXES) else "source"
+            kind = kind_of(raw) if kind_of(raw) in ("onnx", "notebook") else "source"
             yield Input(str(p), display_path(p), kind, explicit=True)
 
 
@@ -128,7 +142,9 @@ class Runner:
         result = Result()
         want_onnx = bool(self.onnx_rules) and onnx_available()
         items: list[Input] = []
-        for item in discover(paths, self.config, want_onnx):
+        from .loaders.notebook import notebook_support
+
+        for item in discover(paths, self.config, want_onnx, bool(self.source_rules) and notebook_support()):
             if isinstance(item, Finding):
                 result.findings.append(item)
             else:
@@ -155,6 +171,8 @@ class Runner:
     def lint_one(self, item: Input, result: Result) -> Iterator[Finding]:
         if item.kind == "onnx":
             yield from self._lint_onnx(item, result)
+        elif item.kind == "notebook":
+            yield from self._lint_notebook(item, result)
         else:
             yield from self._lint_source(item, result)
 
@@ -173,14 +191,56 @@ class Runner:
         if isinstance(loaded, Finding):
             yield from self._filter([loaded], item.display, [], "")
             return
+        yield from self._check_source(loaded, item.display, result)
+
+    def _check_source(self, loaded: "SourceFile", display: str, result: Result) -> Iterator[Finding]:
         text = loaded.text
         found: list[Finding] = []
         for rule in self.source_rules:
             tokens = getattr(rule, "requires_text", ())
             if tokens and not any(t in text for t in tokens):
                 continue
-            found.extend(self._run_rule(rule, loaded, item.display, result))
-        yield from self._filter(found, item.display, loaded.lines, text)
+            found.extend(self._run_rule(rule, loaded, display, result))
+        yield from self._filter(found, display, loaded.lines, text)
+
+    def _lint_notebook(self, item: Input, result: Result, data: bytes | None = None) -> Iterator[Finding]:
+        """Code cells joined (magics skipped), linted as one file, findings mapped back to their cells."""
+        from .loaders.notebook import load_notebook, notebook_support, parse_notebook
+
+        if not notebook_support():
+            yield LayerUnavailable.at(item.display, "notebook support (the [notebook] extra) is not installed; "
+                                      "this notebook was NOT checked", hint='pip install "trtlint[notebook]"')
+            return
+        nb = (load_notebook(item.path, item.display, self.target) if data is None
+              else parse_notebook(data, item.display, self.target))
+        if isinstance(nb, Finding):
+            yield from self._filter([nb], item.display, [], "")
+            return
+        if nb.source is None:
+            return
+        for f in self._check_source(nb.source, item.display, result):  # noqa and selection on the joined text
+            yield nb.to_cells(f)
+
+    def lint_bytes(self, data: bytes, display: str) -> Result:
+        """Lint one in-memory input (standard input, an editor buffer) as if it were the file ``display``:
+        per-file ignores and the kind (Python source or notebook) follow that name."""
+        from .loaders.source import parse_source
+
+        result = Result(files=1)
+        item = Input(display, display, "notebook" if kind_of(display) == "notebook" else "source", explicit=True)
+        try:
+            if item.kind == "notebook":
+                found = list(self._lint_notebook(item, result, data))
+            else:
+                loaded = parse_source(data, display, self.target)
+                found = list(self._filter([loaded], display, [], "") if isinstance(loaded, Finding)
+                             else self._check_source(loaded, display, result))
+        except Exception as exc:  # the same isolation as for files
+            result.debug_tracebacks.append(traceback.format_exc())
+            found = [InternalError.at(display, f"internal error while linting: {type(exc).__name__}: {exc}"
+                                      " (please report it; rerun with --debug for the traceback)")]
+        result.findings = sorted(found, key=lambda f: f.sort_key)
+        return result
 
     def _lint_onnx(self, item: Input, result: Result) -> Iterator[Finding]:
         if not onnx_available():

@@ -8,7 +8,7 @@ VENV="${TRTLINT_TEST_VENV:-.venv-test}"
 PY="${PYTHON:-python3}"
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 PIP=("$VENV/bin/python" -m pip -q --disable-pip-version-check)
-"${PIP[@]}" install -c scripts/test-constraints.txt -e '.[dev,onnx]'
+"${PIP[@]}" install -c scripts/test-constraints.txt -e '.[dev,onnx,notebook,server]'
 # torch + torchvision for exporting real models to ONNX (CPU is enough); timm's sources for the
 # false-positive test (read, never imported by trtlint). Skip with TRTLINT_TEST_LIGHT=1.
 if [ "${TRTLINT_TEST_LIGHT:-0}" != "1" ]; then

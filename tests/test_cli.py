@@ -120,9 +120,10 @@ def test_json_is_stable_and_documented(project: Path) -> None:
     data = findings(r)
     assert [set(d) for d in data] == [{
         "code", "name", "severity", "message", "hint", "path", "line", "column", "end_line", "end_column",
-        "fixable", "fix", "suppressed",
+        "fixable", "fix", "suppressed", "cell",
     }]
     assert data[0]["code"] == "TRT102" and data[0]["line"] == 6 and data[0]["column"] == 20
+    assert data[0]["cell"] is None  # set only for notebooks (tests/test_notebooks.py)
     assert r.out == run_cli("check", "--isolated", "--output-format", "json", str(project)).out
 
 

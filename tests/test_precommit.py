@@ -24,7 +24,7 @@ def run_hook(hook_id: str, files: list[Path], cwd: Path) -> subprocess.Completed
 
 def test_hook_declarations() -> None:
     src = HOOKS["trtlint"]
-    assert src["types_or"] == ["python", "pyi"] and src["require_serial"] is True and src["language"] == "python"
+    assert src["types_or"] == ["python", "pyi", "jupyter"] and src["require_serial"] is True and src["language"] == "python"
     onnx = HOOKS["trtlint-onnx"]
     assert onnx["files"] == r"\.onnx$" and onnx["require_serial"] is True
 

@@ -51,6 +51,13 @@ def load_source(path: str, display: str, target: Target | None) -> SourceFile | 
     data = read_bytes(path, display, MAX_SOURCE_BYTES)
     if isinstance(data, Finding):
         return data
+    return parse_source(data, display, target)
+
+
+def parse_source(data: bytes, display: str, target: Target | None) -> SourceFile | Finding:
+    """Decode and parse Python source already in memory (a file's bytes, standard input, an editor buffer)."""
+    if len(data) > MAX_SOURCE_BYTES:
+        return FileTooLarge.at(display, f"file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MiB; not linted")
     text = decode(data, display)
     if isinstance(text, Finding):
         return text

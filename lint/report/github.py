@@ -21,6 +21,11 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
         if f.suppressed:
             continue
         props = [f"file={_prop(f.path)}", f"line={f.line}", f"col={f.col}"]
+        if f.cell is not None:  # a notebook: lines of the JSON file are not cell lines; annotate the file
+            props = [f"file={_prop(f.path)}"]
+            msg = f"cell {f.cell}, line {f.line}, column {f.col}: {f.code} {f.message}" + (f"\n{f.hint}" if f.hint else "")
+            out.append(f"::{LEVEL[f.severity.value]} {','.join(props)},title={_prop(f'trtlint ({f.code})')}::{_data(msg)}")
+            continue
         if f.end_line:
             props.append(f"endLine={f.end_line}")
         if f.end_col and (f.end_line in (None, f.line)):

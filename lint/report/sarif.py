@@ -96,6 +96,8 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
             ],
             "partialFingerprints": {"primaryLocationLineHash": _fingerprint(f, seen)},
         }
+        if f.cell is not None:  # notebooks: the region is within this cell (1-based, as in `cells`)
+            result["properties"] = {"cell": f.cell}
         if f.suppressed:
             result["suppressions"] = [
                 {"kind": "inSource", "justification": "# trtlint: noqa" if f.suppressed == "file-noqa" else "# noqa"}

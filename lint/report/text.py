@@ -15,7 +15,8 @@ def _c(ctx: ReportContext, code: str, text: str) -> str:
 
 
 def _head(f: Finding, ctx: ReportContext) -> str:
-    loc = _c(ctx, BOLD, f"{f.path}:{f.line}:{f.col}:")
+    cell = f"cell {f.cell}:" if f.cell is not None else ""  # notebooks: nb.ipynb:cell 3:2:5 (as ruff)
+    loc = _c(ctx, BOLD, f"{f.path}:{cell}{f.line}:{f.col}:")
     code = _c(ctx, COLORS.get(f.severity.value, ""), f"{f.code}")
     return f"{loc} {code} [{f.severity.value}] {f.message}"
 

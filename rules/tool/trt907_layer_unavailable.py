@@ -7,6 +7,7 @@ class LayerUnavailable(InputProblem):
     ## What it does
     Reports an `.onnx` file passed on the command line while the `onnx` package is missing, instead of
     pretending it was checked. Folders are walked for `.onnx` files only when the ONNX layer is installed.
+    Likewise an `.ipynb` notebook passed on the command line while `nbformat` (the `[notebook]` extra) is missing.
 
     ## Why it matters for TensorRT
     A gate must never pass a model it did not read.
@@ -15,7 +16,7 @@ class LayerUnavailable(InputProblem):
     `pip install trtlint` (core only), then `trtlint model.onnx`.
 
     ## Use instead
-    `pip install "trtlint[onnx]"`.
+    `pip install "trtlint[onnx]"` (models), `pip install "trtlint[notebook]"` (notebooks).
 
     ## References
     - README.md, "Install"
