@@ -276,14 +276,20 @@ def _last_user_frame(trace: str) -> str:
 
 
 def load_onnx(path: str, display: str, target: Target | None) -> OnnxModel | Finding:
+    from .source import open_regular
+
+    fd = open_regular(path, display)  # non-blocking, regular files only: a named pipe cannot hang the run
+    if isinstance(fd, Finding):
+        return fd
     try:
-        size = os.path.getsize(path)
-        if size == 0:
-            return InvalidOnnx.at(display, "the file is empty (0 bytes): not an ONNX model")
-        if size > PROTOBUF_LIMIT:
-            return InvalidOnnx.at(display, f"the file is {size / 2**30:.1f} GiB; a protobuf model cannot exceed 2 GiB",
-                                  hint="save large models with external data (onnx.save(..., save_as_external_data=True))")
-        with open(path, "rb") as fh:
+        with os.fdopen(fd, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size == 0:
+                return InvalidOnnx.at(display, "the file is empty (0 bytes): not an ONNX model")
+            if size > PROTOBUF_LIMIT:
+                return InvalidOnnx.at(display, f"the file is {size / 2**30:.1f} GiB; a protobuf model cannot exceed "
+                                      "2 GiB", hint="save large models with external data "
+                                      "(onnx.save(..., save_as_external_data=True))")
             head = fh.read(64)
             mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError) as exc:
@@ -300,11 +306,14 @@ def load_onnx(path: str, display: str, target: Target | None) -> OnnxModel | Fin
     try:
         light, stripped = strip_weights(mapped, SMALL_TENSOR_BYTES)  # large weights are never copied
         model.ParseFromString(light)
-    except (WireError, DecodeError, RuntimeError, ValueError, IndexError) as exc:
+    except (WireError, DecodeError, RuntimeError, ValueError, IndexError, RecursionError) as exc:
         return InvalidOnnx.at(display, f"not a valid ONNX model (truncated or corrupt): {exc}",
                               hint="re-export the model or download it again")
     finally:
-        mapped.close()
+        try:
+            mapped.close()
+        except BufferError:  # a view still held by a traceback: the map goes with it
+            pass
     if not model.HasField("graph") or (not model.graph.node and not model.graph.output):
         return InvalidOnnx.at(display, "decodes as protobuf but holds no ONNX graph (wrong file, or truncated)")
     if not model.opset_import and model.ir_version == 0:
