@@ -32,7 +32,7 @@ TENSOR_NAME = 8
 TENSOR_DOC = 12
 TENSOR_PAYLOADS = frozenset({4, 5, 6, 7, 9, 10, 11})  # float int32 string int64 raw double uint64
 STRIPPED_MARK = "trtlint: payload not loaded"
-MAX_DEPTH = 64  # subgraph nesting; protobuf's own parser stops at 100 levels of messages
+MAX_DEPTH = 100  # messages nested in messages: protobuf's own parser stops at 100 too
 MAX_TENSOR_FIELDS = 1_000_000  # unpacked repeated values: real exporters always pack them
 
 

@@ -14,8 +14,9 @@ KINDS = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISDIR, "a directory"), (stat.S
 
 def _show(text: str) -> str:
     """A location as printable text: control characters, NULs and undecodable bytes as escapes."""
-    return text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace") if not text.isprintable() \
-        else text
+    from trtlint.report.escape import inert
+
+    return inert(text)
 
 
 class UnsafeExternalData(OnnxRule):
