@@ -124,12 +124,14 @@ def write_external(folder: Path, tensors: int, each: int) -> Path:
     return path
 
 
-LINT = ("import resource, sys, time; t = time.perf_counter(); from trtlint.cli import main; "
+# peak RSS is VmHWM of the child itself (ru_maxrss would carry over the parent's peak across fork and exec)
+HWM = "[int(ln.split()[1]) for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0]"
+LINT = ("import sys, time; t = time.perf_counter(); from trtlint.cli import main; "
         "rc = main(['check', '--isolated', '--output-format', 'concise', sys.argv[1]]); "
-        "print('\\nBENCH', rc, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-LOAD = ("import resource, sys, time; t = time.perf_counter(); import onnx; "
+        f"print('\\nBENCH', rc, time.perf_counter() - t, {HWM})")
+LOAD = ("import sys, time; t = time.perf_counter(); import onnx; "
         "m = onnx.load(sys.argv[1], load_external_data=sys.argv[2] == '1'); "
-        "print('\\nBENCH', 0, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        f"print('\\nBENCH', 0, time.perf_counter() - t, {HWM})")
 
 
 def measure(code: str, *args: str) -> dict[str, object]:

@@ -15,7 +15,7 @@ from .conftest import FIXTURES, HAZARD, run_cli, run_subprocess
 
 HOSTILE = FIXTURES / "hostile"
 sys.path.insert(0, str(HOSTILE))
-import builders as hostile  # noqa: E402
+import hostile_builders as hostile  # noqa: E402
 
 # ----------------------------------------------------------------------------- source files
 

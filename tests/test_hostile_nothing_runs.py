@@ -18,7 +18,7 @@ from .conftest import FIXTURES
 
 HOSTILE = FIXTURES / "hostile"
 sys.path.insert(0, str(HOSTILE))
-import builders as hostile  # noqa: E402
+import hostile_builders as hostile  # noqa: E402
 
 
 def _run_trtlint(args: list[str], cwd: Path, canary: Path) -> subprocess.CompletedProcess[str]:
