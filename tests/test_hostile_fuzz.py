@@ -36,3 +36,22 @@ def test_fuzzer_bounded_run(harness: str, tmp_path: Path) -> None:
     assert p.returncode == 0, log[-6000:]
     assert "DONE" in log and "Done " in log, log[-3000:]
     assert not list(tmp_path.glob("crash-*")) and not list(tmp_path.glob("timeout-*")), log[-6000:]
+
+
+REGRESSIONS = sorted((ROOT / "fuzz" / "regressions").rglob("*.*"))
+
+
+@pytest.mark.parametrize("path", REGRESSIONS, ids=[p.name for p in REGRESSIONS])
+def test_fuzzer_findings_stay_fixed(path: Path, tmp_path: Path) -> None:
+    """Every input a fuzzer ever crashed on (fuzz/regressions/), replayed through the harness' own check."""
+    kind = "onnx" if path.suffix == ".onnx" else "source"
+    if kind == "onnx":
+        pytest.importorskip("onnx")
+    sys.path.insert(0, str(ROOT / "fuzz"))
+    from _common import check_one
+
+    target = tmp_path / ("fuzzed.onnx" if kind == "onnx" else "fuzzed.py")
+    target.write_bytes(path.read_bytes())
+    (tmp_path / "w.bin").write_bytes(bytes(range(256)) * 4)
+    for trt in ("trt8.6", "trt10.8", "trt11.1"):
+        check_one(target, kind, trt)  # raises on an internal error or output that is not inert

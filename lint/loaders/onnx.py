@@ -318,9 +318,37 @@ def load_onnx(path: str, display: str, target: Target | None) -> OnnxModel | Fin
         return InvalidOnnx.at(display, "decodes as protobuf but holds no ONNX graph (wrong file, or truncated)")
     if not model.opset_import and model.ir_version == 0:
         return InvalidOnnx.at(display, "no IR version and no opset: not an ONNX model")
+    external = list(_external_refs(model))  # before the names are made text: it reports bytes that are not UTF-8
+    _strings_as_text(model)
     loaded = OnnxModel(path=path, display=display, model=model, target=target, stripped=stripped)
-    loaded.external = list(_external_refs(model))
+    loaded.external = external
     return loaded
+
+
+def _repeated(fd: Any) -> bool:
+    flag = getattr(fd, "is_repeated", None)  # protobuf >= 5.29; ``label`` is gone in 7
+    return bool(flag) if flag is not None else fd.label == fd.LABEL_REPEATED
+
+
+def _strings_as_text(msg: Any) -> None:
+    """ONNX strings are proto2 ``string``s: protobuf parses bytes that are not UTF-8 and hands them back as
+    ``bytes``, which no rule expects (found by fuzz/fuzz_onnx.py). Such values become text with the bad bytes
+    as ``\\xNN`` escapes, everywhere in the model."""
+    for fd, value in msg.ListFields():
+        if fd.type == fd.TYPE_STRING:
+            if _repeated(fd):
+                if any(isinstance(v, bytes) for v in value):
+                    fixed = [_text(v)[0].encode("utf-8", "backslashreplace").decode("utf-8") for v in value]
+                    del value[:]
+                    value.extend(fixed)
+            elif isinstance(value, bytes):
+                setattr(msg, fd.name, value.decode("utf-8", "backslashreplace"))
+        elif fd.type == fd.TYPE_MESSAGE:
+            if _repeated(fd):
+                for item in value:
+                    _strings_as_text(item)
+            else:
+                _strings_as_text(value)
 
 
 def _text(value: Any) -> tuple[str, bool]:
