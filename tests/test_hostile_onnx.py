@@ -179,3 +179,16 @@ def test_nested_subgraphs_beyond_the_limit_are_one_clear_line(tmp_path: Path) ->
     code, found = findings(path)
     assert code == 2 and [f["code"] for f in found] == ["TRT906"], found
     assert "nested more than" in found[0]["message"]
+
+
+def test_tensors_sharing_a_bad_file_are_counted_not_hidden(tmp_path: Path) -> None:
+    inits = [hostile.external(f"w{i}", "../shared.bin") for i in range(3)] + [hostile.external("v", "../other.bin")]
+    model = hostile._model([helper.make_node("Sum", ["w0", "w1", "w2", "v"], ["y"], name="sum")], [],
+                           [hostile._io("y", [4])], inits)
+    path = tmp_path / "m.onnx"
+    path.write_bytes(model.SerializeToString())
+    _, found = findings(path, "--select", "TRT309")
+    msgs = sorted(f["message"] for f in found)
+    assert len(msgs) == 2, msgs
+    assert "tensor 'v' reads external data from '../other.bin'" in msgs[1] and "more tensor" not in msgs[1]
+    assert "tensor 'w0'" in msgs[0] and msgs[0].endswith("(and 2 more tensors reading the same file)")

@@ -58,7 +58,8 @@ class UnsafeExternalData(OnnxRule):
         except (OSError, RuntimeError):
             real_base = base
         stats: dict[str, os.stat_result | str] = {}  # location -> stat, or why there is none
-        reported: set[tuple[str, str]] = set()
+        first: dict[tuple[str, str], tuple[str, str]] = {}  # key -> (message, hint) of its first tensor
+        others: dict[tuple[str, str], int] = {}  # further tensors with the same problem of the same file
         for ref in m.external:
             try:
                 problem = self._problem(ref, base, real_base, stats)
@@ -68,10 +69,15 @@ class UnsafeExternalData(OnnxRule):
             if problem is None:
                 continue
             scope, message, hint = problem
-            key = (scope, ref.location if scope == "location" else f"{ref.location}\0{ref.tensor}")
-            if key in reported:
-                continue
-            reported.add(key)
+            key = (scope, ref.location if scope == "location" else f"{ref.location}\0{ref.tensor}\0{message}")
+            if key in first:
+                others[key] = others.get(key, 0) + 1
+            else:
+                first[key] = (message, hint)
+        for key, (message, hint) in first.items():
+            n = others.get(key, 0)
+            if n:
+                message += f" (and {n} more tensor{'s' if n > 1 else ''} reading the same file)"
             yield m.finding(self, message, hint=hint)
 
     def _problem(self, ref: Any, base: Path, real_base: Path,
