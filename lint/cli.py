@@ -11,6 +11,7 @@ from typing import NoReturn, Sequence
 from . import __version__
 
 SUBCOMMANDS = ("check", "rule", "compat", "server")
+MAX_JOBS = 64  # -j is capped at min(4 x CPUs, 64): thousands of worker processes on request help no one
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
@@ -55,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     c.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     c.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
-                   help="worker processes (default: one per CPU, up to 8, when there are many files)")
+                   help="worker processes (default: one per CPU, up to 8, when there are many files; "
+                        "at most 4 per CPU and 64)")
 
     r = sub.add_parser("rule", help="print the documentation of a rule")
     r.add_argument("code", nargs="?", help="rule code, e.g. TRT101")
@@ -96,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve()
         return cmd_check(args)
     except UsageError as exc:
-        print(f"trtlint: error: {exc}", file=sys.stderr)
+        print(f"trtlint: error: {_say(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # `trtlint rule --all | head`
         sys.stdout = open(os.devnull, "w")
@@ -104,14 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as exc:  # config, selector and target errors are ValueErrors
         if debug:
             traceback.print_exc()
-        print(f"trtlint: error: {exc}", file=sys.stderr)
+        print(f"trtlint: error: {_say(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # an internal error: say so plainly
         if debug:
             traceback.print_exc()
-        print(f"trtlint: internal error: {type(exc).__name__}: {exc} (please report it; rerun with --debug)",
+        print(f"trtlint: internal error: {type(exc).__name__}: {_say(exc)} (please report it; rerun with --debug)",
               file=sys.stderr)
         return EXIT_ERROR
 
@@ -146,6 +148,16 @@ def cmd_rule(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def max_jobs() -> int:
+    return min(4 * (os.cpu_count() or 1), MAX_JOBS)
+
+
+def _say(text: object) -> str:
+    from .report.escape import inert
+
+    return inert(str(text))
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .config import Config, find_pyproject, load_config
     from .fix import add_noqa, fix_files
@@ -171,7 +183,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     runner = build_runner(cfg, args.target, _csv(args.select) or None, _csv(args.ignore) or None,
                           _csv(args.extend_select) or [], flag_prefix="--", debug=args.debug)
     target = runner.target
-    jobs = args.jobs if args.jobs > 0 else min(os.cpu_count() or 1, 8)
+    jobs = max_jobs() if args.jobs > max_jobs() else args.jobs if args.jobs > 0 else min(os.cpu_count() or 1, 8)
     if stdin:
         from .stdin import lint_stdin
 

@@ -111,6 +111,21 @@ class Target:
         return cls(trt=trt[:2] if len(trt) > 1 else (trt[0], 0), torch=torch, onnx=onnx, sm=sm, cuda=cuda,
                    text=text or "")
 
+    def validate(self) -> "Target":
+        """Refuse a TensorRT or torch version outside the matrix (TargetError naming the valid ones), so a bad
+        ``--target`` stops the run at its start instead of failing late in a rule."""
+        trts = trt_versions()
+        if not trts[0] <= self.trt <= trts[-1][:2]:
+            known = ", ".join(f"trt{vstr(v)}" for v in trts)
+            raise TargetError(f"TensorRT {self.trt_str} is outside the compatibility matrix; "
+                              f"valid targets: {known}")
+        if self.torch is not None:
+            torches = sorted(parse_version(v) for v in load_matrix().get("torch", {}))
+            if torches and not torches[0][:2] <= self.torch[:2] <= torches[-1][:2]:
+                known = ", ".join(f"torch{vstr(v)}" for v in torches)
+                raise TargetError(f"torch {vstr(self.torch)} is outside the compatibility matrix; valid: {known}")
+        return self
+
     @property
     def trt_str(self) -> str:
         return vstr(self.trt)

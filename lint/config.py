@@ -59,20 +59,48 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def find_pyproject(paths: list[str]) -> Path | None:
-    """The nearest pyproject.toml with a [tool.trtlint] table, walking up from the first linted path."""
-    start = Path(paths[0] if paths else ".").resolve()
-    if not start.is_dir():
+    """The nearest pyproject.toml with a [tool.trtlint] table, walking up from the first linted path.
+
+    A nearest pyproject.toml that cannot be read or is not valid TOML is a :class:`ConfigError` (exit 2): it may
+    hold the user's ignores and target, and skipping it silently would change what is checked."""
+    start = Path(os.path.abspath(paths[0] if paths else "."))  # no resolve(): a link loop must not stop us here
+    try:
+        if not start.is_dir():
+            start = start.parent
+    except (OSError, ValueError):
         start = start.parent
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        try:
+            if not candidate.is_file():
                 continue
-            if "trtlint" in data.get("tool", {}):
-                return candidate
+        except (OSError, ValueError):
+            continue
+        data = _read_toml(candidate)
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{candidate}: 'tool' must be a table, not {_type_name(tool)}")
+        if "trtlint" in tool:
+            return candidate
     return None
+
+
+def _type_name(value: Any) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "a boolean", list: "an array",
+            dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from exc
 
 
 def _str_list(value: Any, key: str, where: Path) -> list[str]:
@@ -86,15 +114,13 @@ def _str_list(value: Any, key: str, where: Path) -> list[str]:
 def load_config(pyproject: Path | None) -> Config:
     if pyproject is None:
         return Config()
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{pyproject}: cannot read: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from exc
-    table = data.get("tool", {}).get("trtlint", {})
+    data = _read_toml(pyproject)
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{pyproject}: 'tool' must be a table, not {_type_name(tool)}")
+    table = tool.get("trtlint", {})
     if not isinstance(table, dict):
-        raise ConfigError(f"{pyproject}: [tool.trtlint] must be a table")
+        raise ConfigError(f"{pyproject}: [tool.trtlint] must be a table, not {_type_name(table)}")
     unknown = sorted(set(table) - set(KNOWN_KEYS))
     if unknown:
         raise ConfigError(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,19 +80,34 @@ def kind_of(name: str) -> str:
     return "notebook" if name.endswith(NOTEBOOK_SUFFIXES) else ""
 
 
+def _not_regular(path: str, display: str) -> Finding | None:
+    """TRT905 for a path that is not a regular file (named pipe, device, socket, directory, dangling link or
+    link loop), decided by ``stat`` alone: nothing is opened."""
+    from .loaders.source import file_kind
+
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return UnreadablePath.at(display, f"cannot read {display}: {exc.strerror or exc}")
+    kind = file_kind(st.st_mode)
+    return UnreadablePath.at(display, f"{display} is {kind}, not a regular file; not read") if kind else None
+
+
 def discover(paths: Iterable[str], config: Config, want_onnx: bool,
              want_notebook: bool = False) -> Iterator[Input | Finding]:
-    """Files to lint, in a stable order. Walks folders without following links (no loops)."""
+    """Files to lint, in a stable order. Walks folders without following links (no loops); a named pipe,
+    device or socket among them is reported (TRT905) from its ``stat``, never opened."""
     seen: set[str] = set()
     for raw in paths:
         p = Path(raw)
         try:
             st = p.stat()
-        except OSError as exc:
-            yield UnreadablePath.at(p.as_posix(), f"cannot read {raw}: {exc.strerror or exc}")
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+            yield UnreadablePath.at(p.as_posix(), f"cannot read {raw}: {getattr(exc, 'strerror', None) or exc}")
             continue
-        if p.is_dir():
-            for root, dirs, files in os.walk(p, followlinks=False, onerror=None):
+        if stat.S_ISDIR(st.st_mode):
+            errors: list[OSError] = []
+            for root, dirs, files in os.walk(p, followlinks=False, onerror=errors.append):
                 rootp = Path(root)
                 dirs[:] = sorted(d for d in dirs if not config.is_excluded(rootp / d))
                 for name in sorted(files):
@@ -102,21 +118,35 @@ def discover(paths: Iterable[str], config: Config, want_onnx: bool,
                     if not kind or (kind == "onnx" and not want_onnx) or (kind == "notebook" and not want_notebook):
                         continue
                     key = os.path.normpath(fp)
-                    if key not in seen:
-                        seen.add(key)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    bad = _not_regular(str(fp), display_path(fp))
+                    if bad is not None:
+                        yield bad
+                    else:
                         yield Input(str(fp), display_path(fp), kind, explicit=False)
-        elif p.is_file() or not os.path.isdir(p):
-            import stat as _stat
-
-            if not _stat.S_ISREG(st.st_mode):
-                yield UnreadablePath.at(p.as_posix(), f"{raw} is not a regular file")
-                continue
+            for err in errors:  # folders os.walk could not list
+                where = Path(err.filename) if err.filename else p
+                yield UnreadablePath.at(display_path(where), f"cannot read folder {display_path(where)}: "
+                                        f"{err.strerror or err}")
+        else:
             key = os.path.normpath(p)
             if key in seen:
                 continue
             seen.add(key)
+            kind_name = _kind_name(st.st_mode)
+            if kind_name:
+                yield UnreadablePath.at(p.as_posix(), f"{raw} is {kind_name}, not a regular file; not read")
+                continue
             kind = kind_of(raw) if kind_of(raw) in ("onnx", "notebook") else "source"
             yield Input(str(p), display_path(p), kind, explicit=True)
+
+
+def _kind_name(mode: int) -> str:
+    from .loaders.source import file_kind
+
+    return file_kind(mode)
 
 
 class Runner:
@@ -322,7 +352,10 @@ def build_runner(
     ext = check_selectors([*config.extend_select, *extend_select], known, "extend-select")
     for pattern, codes in config.per_file_ignores.items():
         check_selectors(codes, known, f"per-file-ignores[{pattern!r}]{where}")
-    tgt = Target.parse(target if target is not None else config.target)
+    try:
+        tgt = Target.parse(target if target is not None else config.target).validate()
+    except ValueError as exc:
+        raise type(exc)(f"{label('target', target)}: {exc}") from exc
     return Runner(config, tgt, enabled_codes(sel, ign, ext), debug=debug)
 
 

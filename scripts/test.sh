@@ -9,6 +9,10 @@ PY="${PYTHON:-python3}"
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 PIP=("$VENV/bin/python" -m pip -q --disable-pip-version-check)
 "${PIP[@]}" install -c scripts/test-constraints.txt -e '.[dev,onnx,notebook,server]'
+# atheris for the bounded fuzz runs (tests/test_hostile_fuzz.py); without a wheel for this platform those
+# tests skip and say why, the rest of the suite runs
+"${PIP[@]}" install -c scripts/test-constraints.txt -e '.[fuzz]' \
+  || echo "scripts/test.sh: atheris could not be installed; the fuzz tests will be skipped" >&2
 # torch + torchvision for exporting real models to ONNX (CPU is enough); timm's sources for the
 # false-positive test (read, never imported by trtlint). Skip with TRTLINT_TEST_LIGHT=1.
 if [ "${TRTLINT_TEST_LIGHT:-0}" != "1" ]; then

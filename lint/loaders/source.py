@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import ast
+import codecs
 import io
+import os
+import stat
 import tokenize
 import warnings
 
@@ -15,12 +18,50 @@ from ..rules.tool.trt904_file_too_large import FileTooLarge
 from ..rules.tool.trt905_unreadable_path import UnreadablePath
 from ..source import SourceFile
 
-MAX_SOURCE_BYTES = 10 * 1024 * 1024
+MAX_SOURCE_BYTES = 4 * 1024 * 1024
+#: Parsing cost grows with the number of syntax nodes, not bytes: one MiB of ``0,0,0,...`` is half a million
+#: nodes and ~500 MB of ``ast`` objects. Operators and separators bound the node count cheaply (counted in C
+#: before parsing); torch's largest source file (common_methods_invocations.py, 1.3 MB) has 148,000 of them.
+MAX_SOURCE_SEPARATORS = 300_000
+SEPARATORS = b",()[]{}+-*/%=<>.:;\n@&|^~"
+
+NOT_REGULAR = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is ('a named pipe', ...), or '' for a regular file."""
+    for test, what in NOT_REGULAR:
+        if test(mode):
+            return what
+    return "" if stat.S_ISREG(mode) else "not a regular file"
+
+
+def open_regular(path: str, display: str) -> int | Finding:
+    """A read-only descriptor of ``path`` if it is a regular file. Opened non-blocking (a named pipe swapped
+    in after discovery cannot hang the run) and checked with fstat before a byte is read."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        return UnreadablePath.at(display, f"cannot read {display}: {exc.strerror or exc}")
+    try:
+        kind = file_kind(os.fstat(fd).st_mode)
+    except OSError as exc:
+        os.close(fd)
+        return UnreadablePath.at(display, f"cannot read {display}: {exc.strerror or exc}")
+    if kind:
+        os.close(fd)
+        return UnreadablePath.at(display, f"{display} is {kind}, not a regular file; not read")
+    return fd
 
 
 def read_bytes(path: str, display: str, limit: int) -> bytes | Finding:
+    fd = open_regular(path, display)
+    if isinstance(fd, Finding):
+        return fd
     try:
-        with open(path, "rb") as fh:
+        with os.fdopen(fd, "rb") as fh:
             data = fh.read(limit + 1)
     except OSError as exc:
         return UnreadablePath.at(display, f"cannot read {display}: {exc.strerror or exc}")
@@ -34,17 +75,33 @@ def decode(data: bytes, display: str) -> str | Finding:
         return BinaryFile.at(display, "file holds binary data (NUL bytes), not Python source; not linted")
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError:
+    except SyntaxError as exc:
+        if "invalid or missing encoding declaration" not in str(exc):
+            # an unknown codec, or a BOM beside a cookie that is not utf-8: Python refuses to import the file
+            return SyntaxErrorInSource.at(display, f"Python cannot read this file: {exc}",
+                                          hint="declare a codec Python knows (PEP 263), or save the file as UTF-8")
         encoding = "utf-8"  # no usable coding cookie: Python reads UTF-8, so report where UTF-8 fails
     try:
+        if not getattr(codecs.lookup(encoding), "_is_text_encoding", True):
+            return SyntaxErrorInSource.at(display, f"Python cannot read this file: '{encoding}' is not a text "
+                                          "encoding", hint="declare a text codec (PEP 263), or save the file as UTF-8")
         return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
+    except (UnicodeError, LookupError) as exc:  # UnicodeError: codecs such as idna raise the base class
         start = getattr(exc, "start", 0)
         line = data[:start].count(b"\n") + 1
         col = start - (data.rfind(b"\n", 0, start) + 1) + 1
-        reason = getattr(exc, "reason", str(exc))
+        reason = getattr(exc, "reason", None) or str(exc)
         return NotUtf8.at(display, f"not valid {encoding} (byte {start}: {reason}); Python cannot import it",
                           line=line, col=col, hint="re-save the file as UTF-8, or declare its encoding (PEP 263)")
+
+
+def too_complex(data: bytes, display: str) -> Finding | None:
+    n = len(data) - len(data.translate(None, SEPARATORS))
+    if n <= MAX_SOURCE_SEPARATORS:
+        return None
+    return FileTooLarge.at(display, f"file has {n:,} operators and separators, more than the "
+                           f"{MAX_SOURCE_SEPARATORS:,} trtlint parses in about a second; not linted",
+                           hint="generated code and data belong in data files; exclude them from linting")
 
 
 def load_source(path: str, display: str, target: Target | None) -> SourceFile | Finding:
@@ -61,6 +118,9 @@ def parse_source(data: bytes, display: str, target: Target | None) -> SourceFile
     text = decode(data, display)
     if isinstance(text, Finding):
         return text
+    big = too_complex(data, display)
+    if big is not None:
+        return big
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
@@ -71,6 +131,10 @@ def parse_source(data: bytes, display: str, target: Target | None) -> SourceFile
         return SyntaxErrorInSource.at(
             display, f"Python cannot parse this file: {exc.msg}", line=exc.lineno or 1, col=exc.offset or 1
         )
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return SyntaxErrorInSource.at(display, f"Python cannot parse this file: {exc}")
+    except MemoryError:
+        return SyntaxErrorInSource.at(display, "Python's parser ran out of memory on this file; not linted")
+    except RecursionError:
+        return SyntaxErrorInSource.at(display, "Python cannot parse this file: it nests too deeply for the parser")
+    except ValueError as exc:
+        return SyntaxErrorInSource.at(display, f"Python cannot parse this file: {exc or type(exc).__name__}")
     return SourceFile(display, text, tree, target)

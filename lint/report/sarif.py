@@ -11,11 +11,13 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
+from urllib.parse import quote
 
 from .. import __version__
 from ..finding import Finding
 from ..registry import all_rules
 from . import ReportContext
+from .escape import unicode_only
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/trtlint/trtlint"
@@ -29,16 +31,22 @@ def repo_root(start: Path) -> Path:
     return start
 
 
+def _file_uri(path: str) -> str:
+    return "file://" + quote(os.fsencode(Path(path).as_posix()), safe="/")
+
+
 def relative_uri(path: str, root: Path) -> str:
+    """A URI reference for ``path``: relative to ``root`` where it lies below it, else a file URI. The bytes
+    of the name are percent-encoded (RFC 3986), so spaces, '#', '%' and bytes that are not UTF-8 stay valid."""
     p = Path(path)
     absolute = p if p.is_absolute() else Path.cwd() / p
     try:
         rel = os.path.relpath(os.path.abspath(absolute), root)
     except ValueError:
-        return Path(os.path.abspath(absolute)).as_uri()
+        return _file_uri(os.path.abspath(absolute))
     if rel.startswith(".."):
-        return Path(os.path.abspath(absolute)).as_uri()
-    return Path(rel).as_posix()
+        return _file_uri(os.path.abspath(absolute))
+    return quote(os.fsencode(Path(rel).as_posix()), safe="/")
 
 
 def _rule_descriptor(code: str) -> dict[str, object]:
@@ -62,7 +70,7 @@ def _rule_descriptor(code: str) -> dict[str, object]:
 
 def _fingerprint(f: Finding, counter: Counter[str]) -> str:
     basis = f"{f.code}\0{f.path}\0{' '.join(f.source_line.split()) or f.message}"
-    digest = hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
+    digest = hashlib.sha256(basis.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     counter[digest] += 1
     return f"{digest}:{counter[digest]}"
 
@@ -85,7 +93,7 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
             "ruleId": f.code,
             "ruleIndex": index[f.code],
             "level": f.severity.value,
-            "message": {"text": text},
+            "message": {"text": unicode_only(text)},
             "locations": [
                 {
                     "physicalLocation": {
@@ -117,10 +125,10 @@ def render(findings: list[Finding], ctx: ReportContext) -> str:
                         "rules": [_rule_descriptor(c) for c in fired],
                     }
                 },
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": root.as_uri() + "/"}},
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": _file_uri(str(root)).rstrip("/") + "/"}},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
-                "properties": {"target": ctx.target, "files": ctx.files},
+                "properties": {"target": unicode_only(ctx.target), "files": ctx.files},
             }
         ],
     }

@@ -5,6 +5,7 @@ from collections import Counter
 
 from ..finding import Finding
 from . import ReportContext
+from .escape import inert, safe_line_start
 
 COLORS = {"error": "\x1b[31m", "warning": "\x1b[33m", "note": "\x1b[36m"}
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
@@ -16,9 +17,9 @@ def _c(ctx: ReportContext, code: str, text: str) -> str:
 
 def _head(f: Finding, ctx: ReportContext) -> str:
     cell = f"cell {f.cell}:" if f.cell is not None else ""  # notebooks: nb.ipynb:cell 3:2:5 (as ruff)
-    loc = _c(ctx, BOLD, f"{f.path}:{cell}{f.line}:{f.col}:")
-    code = _c(ctx, COLORS.get(f.severity.value, ""), f"{f.code}")
-    return f"{loc} {code} [{f.severity.value}] {f.message}"
+    loc = _c(ctx, BOLD, safe_line_start(f"{inert(f.path)}:{cell}{f.line}:{f.col}:"))
+    code = _c(ctx, COLORS.get(f.severity.value, ""), f"{inert(f.code)}")
+    return f"{loc} {code} [{f.severity.value}] {inert(f.message)}"
 
 
 def summary(findings: list[Finding], ctx: ReportContext) -> str:
@@ -41,15 +42,15 @@ def render_full(findings: list[Finding], ctx: ReportContext) -> str:
             continue
         out.append(_head(f, ctx))
         if f.source_line:
-            src = f.source_line.rstrip("\n").expandtabs(4)
+            src = inert(f.source_line.rstrip("\r\n").expandtabs(4))
             gutter = f"{f.line:>5} | "
             out.append(gutter + src)
             width = max(1, ((f.end_col or f.col + 1) - f.col) if (f.end_line in (None, f.line)) else len(src) - f.col + 1)
             out.append(" " * (len(gutter) + f.col - 1) + _c(ctx, COLORS.get(f.severity.value, ""), "^" * min(width, 120)))
         if f.hint:
-            out.append(f"  = help: {f.hint}")
+            out.append(f"  = help: {inert(f.hint)}")
         if f.fix is not None:
-            out.append(f"  = fix{'' if f.fix.safe else ' (unsafe)'}: {f.fix.description}")
+            out.append(f"  = fix{'' if f.fix.safe else ' (unsafe)'}: {inert(f.fix.description)}")
         out.append("")
     out.append(summary(findings, ctx))
     return "\n".join(out) + "\n"
@@ -65,5 +66,5 @@ def statistics(findings: list[Finding]) -> str:
     live = [f for f in findings if f.suppressed is None]
     counts = Counter((f.code, f.name) for f in live)
     fixable = Counter(f.code for f in live if f.fix is not None)
-    rows = [f"{n:>5}\t{code}\t{name}{'  [*]' if fixable[code] else ''}" for (code, name), n in counts.most_common()]
+    rows = [f"{n:>5}\t{inert(code)}\t{inert(name)}{'  [*]' if fixable[code] else ''}" for (code, name), n in counts.most_common()]
     return "\n".join(rows) + ("\n" if rows else "")

@@ -103,7 +103,7 @@ def _evaluate(m: Any, node: Any, check: dict[str, Any], opset: int, constants: s
         name = _input(node, check, opset)
         if name is None and check["input"] == "K":  # TopK before opset 10: an attribute
             k = attr(node, "k")
-            if k is not None and k > check["max"]:
+            if isinstance(k, int) and k > check["max"]:  # a malformed model may give k another type
                 return f"K={k} exceeds the limit ({check['max'] + 1} and above are unsupported)"
         elif name is not None:
             value = m.constant(name)
