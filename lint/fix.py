@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from .report.escape import inert
 from .finding import Edit, Finding
 from .suppress import NOQA_RE, comments_by_line
 
@@ -70,7 +71,7 @@ def fix_files(findings: list[Finding], write: bool, unsafe: bool = False) -> tup
             ast.parse(new)
         except SyntaxError:  # never write a file the fix broke
             continue
-        diffs.append("".join(difflib.unified_diff(original.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}")))
+        diffs.append("".join(difflib.unified_diff(original.splitlines(True), new.splitlines(True), f"a/{inert(path)}", f"b/{inert(path)}")))
         fixed_all.extend(fixed)
         if write:
             Path(path).write_text(new, encoding="utf-8")

@@ -256,3 +256,18 @@ def test_jobs_is_capped(monkeypatch, project: Path) -> None:
     monkeypatch.setattr(runner.Runner, "run", spy)
     assert run_cli("check", "--isolated", "-j", "100000", str(project)).code == 1
     assert seen == [min(4 * (os.cpu_count() or 1), cli.MAX_JOBS)] and seen[0] <= 64
+
+
+def test_diff_is_inert_for_hostile_file_names(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    fixable = (
+        "import torch\nimport torchvision\n\n"
+        "model = torchvision.models.resnet18()\n"
+        "torch.jit.trace(model, torch.randn(1, 3, 224, 224))\n"
+    )
+    (root / "a\n::add-mask::tok.py").write_text(fixable)
+    r = run_cli("check", "--isolated", "--diff", ".", cwd=root)
+    assert "+torch.jit.trace(model.eval(), torch.randn(1, 3, 224, 224))" in r.out, r.out
+    _assert_inert(r.out)
+    assert "a/a\\n::add-mask::tok.py" in r.out
