@@ -5,7 +5,7 @@ import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from . import suppress
 from .compat import Target
@@ -17,6 +17,9 @@ from .rules.tool.trt900_internal_error import InternalError
 from .rules.tool.trt905_unreadable_path import UnreadablePath
 from .rules.tool.trt907_layer_unavailable import LayerUnavailable
 from .selectors import resolve
+
+if TYPE_CHECKING:
+    from .analysis.index import RunIndex
 
 SOURCE_SUFFIXES = (".py", ".pyi")
 PARALLEL_MIN_FILES = 64  # below this, starting worker processes costs more than it saves
@@ -121,6 +124,7 @@ class Runner:
             cls() for code, cls in rules.items() if code in enabled and issubclass(cls, OnnxRule)
         ]
         self._ignore_cache: dict[str, set[str]] = {}
+        self.index: RunIndex | None = None
 
     def run(self, paths: Iterable[str], jobs: int = 1) -> Result:
         """Lint ``paths``. With ``jobs`` > 1 and enough files, files are spread over worker processes;
@@ -134,6 +138,7 @@ class Runner:
             else:
                 items.append(item)
         result.files = len(items)
+        self.index = self.build_index(items)
         if jobs > 1 and len(items) >= PARALLEL_MIN_FILES:
             for found, tracebacks in _parallel(self, items, jobs):
                 result.findings.extend(found)
@@ -143,6 +148,27 @@ class Runner:
                 result.findings.extend(self.lint_isolated(item, result))
         result.findings.sort(key=lambda f: f.sort_key)
         return result
+
+    def build_index(self, items: list[Input]) -> RunIndex | None:
+        """The run-level index (classes, bases, export roots) over every source file of the run."""
+        if not self.source_rules and not self.config.models:
+            return None
+        from .analysis.index import build_index
+        from .loaders.source import MAX_SOURCE_BYTES, decode, read_bytes
+
+        def texts() -> Iterator[tuple[str, str]]:
+            for item in items:
+                if item.kind != "source":
+                    continue
+                data = read_bytes(item.path, item.display, MAX_SOURCE_BYTES)
+                text = decode(data, item.display) if isinstance(data, bytes) else data
+                if isinstance(text, str):
+                    yield item.display, text
+
+        try:
+            return build_index(texts(), self.config.models)
+        except Exception:  # the index only sharpens the scope: without it every module counts as exported
+            return None
 
     def lint_isolated(self, item: Input, result: Result) -> list[Finding]:
         try:
@@ -174,6 +200,7 @@ class Runner:
             yield from self._filter([loaded], item.display, [], "")
             return
         text = loaded.text
+        loaded.index = self.index
         found: list[Finding] = []
         for rule in self.source_rules:
             tokens = getattr(rule, "requires_text", ())

@@ -9,9 +9,13 @@ from __future__ import annotations
 import ast
 import enum
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from .compat import Target
+
+if TYPE_CHECKING:
+    from .analysis.index import RunIndex
+    from .analysis.scope import FileScope
 
 
 class Kind(enum.IntEnum):
@@ -49,13 +53,35 @@ TORCH_PY_FUNCS = frozenset(
     }
 )
 TENSOR_ANNOTATIONS = frozenset({"Tensor", "torch.Tensor", "torch.FloatTensor", "torch.LongTensor", "torch.BoolTensor"})
+# attributes and methods that only a tensor has among the values a ``forward`` receives: a parameter read this
+# way is a tensor (``mask.sum()``, ``scores.sigmoid()``), whatever its position
+TENSOR_USES = frozenset({
+    "shape", "ndim", "dim", "size", "view", "reshape", "permute", "transpose", "flatten", "unsqueeze", "squeeze",
+    "sum", "mean", "softmax", "sigmoid", "float", "half", "long", "bool", "contiguous", "expand", "expand_as",
+    "repeat", "masked_fill", "matmul", "argmax", "argmin", "amax", "amin", "clamp", "exp", "log", "detach",
+    "new_zeros", "new_ones", "new_full", "new_tensor", "new_empty", "type_as", "chunk", "unbind", "norm", "abs",
+    "sqrt", "numel", "topk", "gather", "nonzero", "item", "flip", "roll", "cumsum", "prod", "sign", "split_with_sizes",
+    "view_as", "reshape_as", "is_floating_point", "dtype", "device", "T", "mT",
+})
+TENSOR_TYPES = frozenset({"torch.Tensor", "Tensor", "torch.FloatTensor", "torch.LongTensor", "torch.BoolTensor",
+                          "torch.nn.Parameter", "torch.nn.parameter.Parameter"})
+TYPE_GUARDS = frozenset({"torch.is_tensor"})
+
+
+class Kinds(dict):  # type: ignore[type-arg]
+    """Kinds of a function's local names. The dict holds, per name, the highest kind any binding gives it;
+    ``at`` holds the kind of each name *read* at that point of the flow (rebinding and type guards apply)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: dict[int, Kind] = {}
 
 
 @dataclass
 class FunctionInfo:
     node: ast.FunctionDef | ast.AsyncFunctionDef
     cls: ast.ClassDef | None
-    kinds: dict[str, Kind] | None = None
+    kinds: Kinds | None = None
 
 
 class SourceFile:
@@ -82,6 +108,20 @@ class SourceFile:
         self._walks: dict[tuple[int, bool], list[ast.AST]] = {}
         #: per-file memo for rule helpers (keys are tuples that start with the helper's name)
         self.cache: dict[tuple[object, ...], object] = {}
+        #: the run-level index (set by the runner before rules run; None for a file linted on its own)
+        self.index: RunIndex | None = None
+        self._scope: FileScope | None = None
+        # ``Name`` nodes that read a local variable whose name is also an import (``time``, ``random``)
+        self._shadowed: set[int] = set()
+
+    @property
+    def scope(self) -> FileScope:
+        """Which classes and functions of this file are exported model code, and why (see analysis.scope)."""
+        if self._scope is None:
+            from .analysis.scope import FileScope
+
+            self._scope = FileScope(self, self.index)
+        return self._scope
 
     # ---------------------------------------------------------------- positions
     def _char_col(self, line: int, byte_col: int) -> int:
@@ -163,6 +203,8 @@ class SourceFile:
     def qualnames(self, node: ast.AST) -> set[str]:
         """Every dotted name an expression may refer to, through the file's imports (``F.relu`` -> torch.nn.functional.relu)."""
         if isinstance(node, ast.Name):
+            if id(node) in self._shadowed:
+                return {node.id}
             return set(self.imports.get(node.id, {node.id}))
         if isinstance(node, ast.Attribute):
             return {f"{q}.{node.attr}" for q in self.qualnames(node.value)}
@@ -173,7 +215,9 @@ class SourceFile:
 
     # ---------------------------------------------------------------- forward scope
     def forward_functions(self) -> list[FunctionInfo]:
-        """``forward`` of every class, and what it calls in this file: ``self.<method>`` and module functions."""
+        """The exported functions of this file: ``forward`` of exported classes (see :attr:`scope`), entry
+        methods named by export roots, and what they call in this file (``self.<method>``, module functions),
+        except callees the scope rules out (``@torch.jit.unused``, loss methods)."""
         if self._forward is not None:
             return self._forward
         by_class: dict[int, dict[str, FunctionInfo]] = {}
@@ -185,11 +229,8 @@ class SourceFile:
                 module_funcs.setdefault(f.node.name, f)
         module_level = {id(n) for n in self.tree.body}
         module_funcs = {k: v for k, v in module_funcs.items() if id(v.node) in module_level}
-        work: list[FunctionInfo] = []
-        for methods in by_class.values():
-            fwd = methods.get("forward")
-            if fwd is not None:
-                work.append(fwd)
+        scope = self.scope
+        work: list[FunctionInfo] = [f for f, _ in scope.entry_functions()]
         seen: set[int] = set()
         result: list[FunctionInfo] = []
         while work:
@@ -198,7 +239,7 @@ class SourceFile:
                 continue
             seen.add(id(f.node))
             result.append(f)
-            methods = by_class.get(id(f.cls), {}) if f.cls is not None else {}
+            methods = self._methods_of(f.cls, by_class) if f.cls is not None else {}
             for node in self.walk_function(f):  # calls made only in training mode do not count
                 if isinstance(node, ast.Call):
                     fn = node.func
@@ -212,12 +253,19 @@ class SourceFile:
                         callee = methods[fn.attr]
                     elif isinstance(fn, ast.Name) and fn.id in module_funcs:
                         callee = module_funcs[fn.id]
-                    if callee is not None:
+                    if callee is not None and scope.function_decision(callee).exported:
                         self._callsites.setdefault(id(callee.node), []).append((f, node))
                         work.append(callee)
         result.sort(key=lambda f: f.node.lineno)
         self._forward = result
         return result
+
+    def _methods_of(self, cls: ast.ClassDef, by_class: dict[int, dict[str, FunctionInfo]]) -> dict[str, FunctionInfo]:
+        """Methods ``self.m`` may name: the class's own, then those of its bases in this file."""
+        out: dict[str, FunctionInfo] = {}
+        for c in reversed(self._lineage(cls)):
+            out.update(by_class.get(id(c), {}))
+        return out
 
     def walk_function(self, f: FunctionInfo, eval_path: bool = True) -> list[ast.AST]:
         """Nodes of a function body in source order (cached: every forward rule walks the same functions)."""
@@ -230,22 +278,62 @@ class SourceFile:
     def _walk_function(self, f: FunctionInfo, eval_path: bool = True) -> Iterator[ast.AST]:
         """Nodes of a function body, not descending into nested classes (nested functions are part of it).
 
-        With ``eval_path`` the branches that run only in training mode (``if self.training:`` bodies,
-        ``if not self.training:`` else-branches) are skipped: an export in eval mode never records them.
+        With ``eval_path`` the code an export never records is skipped (see :func:`analysis.scope.branch_filter`):
+        training-only branches (``if self.training:`` bodies, ``if not self.training:`` else-branches, branches
+        on ``targets is not None``, ``mode == "loss"``), the eager side of tracing-aware guards
+        (``torch.jit.is_tracing()``, ``torch.onnx.is_in_onnx_export()``, ...) and what follows an early
+        ``return`` in the exported branch (``if not self.training: return y`` ends the exported path).
         """
-        stack: list[ast.AST] = list(reversed(f.node.body))
+        params = self._params(f)
+        stack: list[ast.AST] = list(reversed(self.live(f.node.body, params) if eval_path else f.node.body))
         while stack:
             node = stack.pop()
             yield node
             if isinstance(node, ast.ClassDef):
                 continue
             if eval_path and isinstance(node, (ast.If, ast.IfExp)):
-                mode = _training_test(node.test)
-                if mode is not None:
-                    keep = node.orelse if mode else node.body
-                    stack.extend(reversed(keep if isinstance(keep, list) else [keep]))
+                keep_body, keep_else, _ = self.branch(node.test, params)
+                if not (keep_body and keep_else):
+                    kept: list[ast.AST] = []  # the test is a mode or tracing check: nothing to lint in it
+                    if isinstance(node, ast.If):
+                        kept += self.live(node.body, params) if keep_body else []
+                        kept += self.live(node.orelse, params) if keep_else else []
+                    else:
+                        kept.append(node.body if keep_body else node.orelse)
+                    stack.extend(reversed(kept))
                     continue
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+            children: list[ast.AST] = []
+            for _, value in ast.iter_fields(node):
+                if isinstance(value, list):
+                    if eval_path and value and isinstance(value[0], ast.stmt):
+                        children.extend(self.live(value, params))
+                    else:
+                        children.extend(v for v in value if isinstance(v, ast.AST))
+                elif isinstance(value, ast.AST):
+                    children.append(value)
+            stack.extend(reversed(children))
+
+    def branch(self, test: ast.expr, params: frozenset[str]) -> tuple[bool, bool, str]:
+        from .analysis.scope import branch_filter
+
+        return branch_filter(self, test, params)
+
+    def live(self, body: list[ast.stmt], params: frozenset[str]) -> list[ast.stmt]:
+        """The statements of a block that an export runs: up to an ``if`` whose exported side always returns."""
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, ast.If):
+                keep_body, keep_else, _ = self.branch(stmt.test, params)
+                if keep_body and keep_else:
+                    continue
+                taken = stmt.body if keep_body else stmt.orelse
+                if taken and isinstance(taken[-1], (ast.Return, ast.Raise)):
+                    return body[: i + 1]
+        return body
+
+    @staticmethod
+    def _params(f: FunctionInfo) -> frozenset[str]:
+        a = f.node.args
+        return frozenset(p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs))
 
     # ---------------------------------------------------------------- value kinds
     def kinds(self, f: FunctionInfo) -> dict[str, Kind]:

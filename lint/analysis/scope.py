@@ -1,0 +1,225 @@
+"""The export scope of one file: which classes and functions are model code that gets exported, and why.
+
+Decisions, in order (the first that applies wins), for each class:
+
+1. an export root of the run (what an exporter is called on, or a ``models`` entry): exported;
+2. a custom ``torch.autograd.Function``: not linted line by line (exported through ``symbolic`` or as a custom
+   op, usually replaced by a TensorRT plugin);
+3. a loss, criterion, matcher or assigner by its name (``*Loss*``, ``*Criterion``, ``*Matcher``,
+   ``*Assigner``): training-only;
+4. outside the reach of the run's export roots, when every root is resolved: not exported;
+5. an ``nn.Module`` subclass (bases resolved in the file, through imports by qualified name, across the files
+   of the run, and the usual base classes of torch, torchvision, timm, mmengine, Lightning, transformers and
+   diffusers by name): exported; a base nothing resolves is treated as a module (nothing true is lost);
+6. anything else (no base, ``object``, ``ABC``, a dataset, a runtime wrapper around ONNX Runtime or
+   TensorRT): not model code.
+
+Methods follow their class, except methods decorated ``@torch.jit.unused``, ``@torch.jit.ignore`` or
+``@torch.jit._script_if_tracing`` and methods whose name says loss (``loss``, ``compute_loss``, ...).
+Inside exported functions, the statement walk of :mod:`trtlint.source` also skips training-only branches and
+the eager side of tracing-aware guards (see ``branch_filter``).
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .bases import AUTOGRAD_FUNCTION, ModuleStatus, status_of_qualname
+
+if TYPE_CHECKING:
+    from ..source import FunctionInfo, SourceFile
+    from .index import RunIndex
+
+LOSS_CLASS = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")
+LOSS_METHOD = re.compile(r"(^|_)loss(es)?($|_)")
+SKIP_DECORATORS = frozenset({"torch.jit.unused", "torch.jit.ignore", "torch.jit._script_if_tracing",
+                             "torch.jit.script_if_tracing"})
+# predicates that are true while an exporter records the model: the branch where they are false is eager-only
+TRACING_PREDICATES = frozenset({
+    "torch.jit.is_tracing", "torch.jit.is_scripting", "torch.onnx.is_in_onnx_export", "torch.compiler.is_compiling",
+    "torch.compiler.is_exporting", "torch.compiler.is_dynamo_compiling", "torch._dynamo.is_compiling",
+    "torchvision._is_tracing", "torch._C._get_tracing_state", "torch.fx._symbolic_trace.is_fx_tracing",
+    "torch._utils.is_compiling",
+})
+# parameter names that carry training targets: ``if targets is not None:`` branches compute the loss
+TARGET_NAMES = frozenset({"target", "targets", "gt", "gts", "labels", "gt_labels", "gt_bboxes", "gt_boxes",
+                          "gt_masks", "gt_instances", "batch_gt_instances", "annotations", "y_true", "ground_truth"})
+
+
+@dataclass(frozen=True)
+class Decision:
+    exported: bool
+    reason: str
+
+
+class FileScope:
+    """Export decisions for the classes and functions of one file (built lazily, once, by ``src.scope``)."""
+
+    def __init__(self, src: SourceFile, index: RunIndex | None) -> None:
+        self.src = src
+        self.index = index
+        self._classes: dict[int, Decision] = {}
+        self._by_name = {c.name: c for c in src.classes}
+
+    # ------------------------------------------------------------ classes
+    def class_decision(self, cls: ast.ClassDef) -> Decision:
+        d = self._classes.get(id(cls))
+        if d is None:
+            d = self._classes[id(cls)] = self._decide_class(cls)
+        return d
+
+    def _decide_class(self, cls: ast.ClassDef) -> Decision:
+        index = self.index
+        roots = index.root_for(cls.name) if index is not None else []
+        if roots:
+            r = roots[0]
+            where = f" at {r.path}:{r.line}" if r.line else ""
+            return Decision(True, f"export root: {r.via}({r.expr}){where}")
+        quals = [q for b in cls.bases for q in self._base_qualnames(b)]
+        if any(q in AUTOGRAD_FUNCTION for q in quals):
+            return Decision(False, "custom torch.autograd.Function: exported through symbolic() or as a custom op")
+        if LOSS_CLASS.search(cls.name):
+            return Decision(False, "training-only: a loss, criterion, matcher or assigner (by its name)")
+        status, why = self.module_status(cls)
+        if status is not ModuleStatus.NOT_MODULE and index is not None and index.reach is not None \
+                and cls.name not in index.reach:
+            return Decision(False, "outside the reach of the export roots ("
+                            + ", ".join(sorted({r.name for r in index.roots})) + ")")
+        if status is ModuleStatus.MODULE:
+            return Decision(True, f"nn.Module subclass ({why})")
+        if status is ModuleStatus.UNKNOWN:
+            return Decision(True, f"base {why} not resolved in this run: treated as an nn.Module")
+        return Decision(False, f"not an nn.Module ({why})")
+
+    def _base_qualnames(self, base: ast.expr) -> list[str]:
+        if isinstance(base, ast.Subscript):
+            base = base.value
+        return sorted(self.src.qualnames(base))
+
+    def module_status(self, cls: ast.ClassDef, _seen: frozenset[int] = frozenset()) -> tuple[ModuleStatus, str]:
+        """(status, explanation) from the class's bases: in this file, through imports, across the run."""
+        bases = [b for b in cls.bases]
+        if not bases:
+            return ModuleStatus.NOT_MODULE, "no base class"
+        result, why = ModuleStatus.NOT_MODULE, "bases " + ", ".join(ast.unparse(b) for b in bases)
+        for b in bases:
+            text = ast.unparse(b)
+            st = ModuleStatus.UNKNOWN
+            if isinstance(b, ast.Name) and b.id in self._by_name and b.id not in self.src.imports:
+                inner = self._by_name[b.id]
+                if inner is not cls and id(inner) not in _seen:
+                    st, _ = self.module_status(inner, _seen | {id(cls)})
+            else:
+                quals = self._base_qualnames(b)
+                sts = [status_of_qualname(q) for q in quals]
+                if ModuleStatus.MODULE in sts:
+                    st = ModuleStatus.MODULE
+                elif sts and all(s is ModuleStatus.NOT_MODULE for s in sts):
+                    st = ModuleStatus.NOT_MODULE
+                elif self.index is not None:
+                    last = text.split("[", 1)[0].rsplit(".", 1)[-1]
+                    st = self.index.module_status(last)
+            if st is ModuleStatus.MODULE:
+                return st, f"base {text}"
+            if st is ModuleStatus.UNKNOWN:
+                result, why = ModuleStatus.UNKNOWN, text
+        return result, why
+
+    # ------------------------------------------------------------ functions
+    def function_decision(self, f: FunctionInfo) -> Decision:
+        for dec in f.node.decorator_list:
+            target = dec.func if isinstance(dec, ast.Call) else dec
+            names = self.src.qualnames(target)
+            hit = names & SKIP_DECORATORS
+            if hit:
+                return Decision(False, f"decorated @{sorted(hit)[0]}: not what gets exported")
+        if LOSS_METHOD.search(f.node.name.lower()) and f.node.name != "forward":
+            return Decision(False, "training-only: a loss method (by its name)")
+        if f.cls is not None:
+            d = self.class_decision(f.cls)
+            if not d.exported:
+                return d
+            return Decision(True, f"method of {f.cls.name}")
+        return Decision(True, "module-level function")
+
+    def entry_functions(self) -> list[tuple[FunctionInfo, str]]:
+        """Where the forward scope starts: ``forward`` of exported classes and entry methods named by roots."""
+        out: list[tuple[FunctionInfo, str]] = []
+        for f in self.src.functions:
+            if f.cls is None:
+                continue
+            entry = f.node.name == "forward"
+            if not entry and self.index is not None:
+                entry = f.node.name in self.index.entry_methods(f.cls.name)
+            if not entry:
+                continue
+            d = self.function_decision(f)
+            if d.exported:
+                out.append((f, d.reason))
+        return out
+
+    def decision_at(self, node: ast.AST) -> Decision:
+        """Whether the code at ``node`` is exported: the decision for its innermost enclosing function."""
+        line = getattr(node, "lineno", 0)
+        inner = None
+        for f in self.src.functions:
+            if f.node.lineno <= line <= (f.node.end_lineno or f.node.lineno):
+                if inner is None or f.node.lineno >= inner.node.lineno:
+                    inner = f
+        if inner is None:
+            return Decision(False, "module-level code: not inside a model")
+        reached = {id(g.node) for g in self.src.forward_functions()}
+        if id(inner.node) in reached:
+            return Decision(True, f"reached from forward ({self.function_decision(inner).reason})")
+        d = self.function_decision(inner)
+        return Decision(False, d.reason if not d.exported else "not reached from an exported forward")
+
+
+def branch_filter(src: SourceFile, test: ast.expr, params: frozenset[str] = frozenset()) -> tuple[bool, bool, str]:
+    """(body is exported, else-branch is exported, why) for an ``if`` test; (True, True, "") when neither is
+    ruled out. Training-only tests: ``self.training``; ``targets is not None`` on a target-named parameter;
+    ``mode == "loss"``. Tracing-aware guards: the branch where the predicate is false is eager-only."""
+    t = _classify(src, test, params)
+    if t is None:
+        return True, True, ""
+    side, why = t
+    return (side, not side, why)
+
+
+def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[bool, str] | None:
+    """(True, why): only the body runs at export; (False, why): only the else-branch does."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _classify(src, test.operand, params)
+        return (not inner[0], inner[1]) if inner is not None else None
+    if isinstance(test, ast.BoolOp):
+        for v in test.values:
+            inner = _classify(src, v, params)
+            if inner is None:
+                continue
+            # ``a and b``: when a is false at export, the body never runs; ``a or b``: when a is true it always does
+            if isinstance(test.op, ast.And) and inner[0] is False:
+                return inner
+            if isinstance(test.op, ast.Or) and inner[0] is True:
+                return inner
+        return None
+    if isinstance(test, ast.Attribute) and test.attr == "training" and isinstance(test.value, ast.Name) \
+            and test.value.id == "self":
+        return False, "training-only branch (self.training)"
+    if isinstance(test, ast.Call) and not test.args and src.qualnames(test.func) & TRACING_PREDICATES:
+        return True, f"eager side of a tracing guard ({ast.unparse(test.func)}())"
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, op, right = test.left, test.ops[0], test.comparators[0]
+        if isinstance(left, ast.Name) and left.id in TARGET_NAMES and left.id in params \
+                and isinstance(right, ast.Constant) and right.value is None:
+            if isinstance(op, ast.IsNot):
+                return False, f"training-only branch ({left.id} is not None)"
+            if isinstance(op, ast.Is):
+                return True, f"training-only branch ({left.id} is not None)"
+        if isinstance(right, ast.Constant) and isinstance(right.value, str) and "loss" in right.value.lower():
+            if isinstance(op, ast.Eq):
+                return False, f"training-only branch ({ast.unparse(test)})"
+            if isinstance(op, ast.NotEq):
+                return True, f"training-only branch ({ast.unparse(test)})"
+    return None
