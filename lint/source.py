@@ -113,6 +113,9 @@ class SourceFile:
         self._scope: FileScope | None = None
         # ``Name`` nodes that read a local variable whose name is also an import (``time``, ``random``)
         self._shadowed: set[int] = set()
+        self._flow_locals: set[str] = set()
+        self._flow_kinds: Kinds = Kinds()
+        self._flow_params: frozenset[str] = frozenset()
 
     @property
     def scope(self) -> FileScope:
@@ -336,11 +339,15 @@ class SourceFile:
         return frozenset(p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs))
 
     # ---------------------------------------------------------------- value kinds
-    def kinds(self, f: FunctionInfo) -> dict[str, Kind]:
-        """Kind of each local name, flow-insensitively: the highest kind any binding gives it."""
+    def kinds(self, f: FunctionInfo) -> Kinds:
+        """Kind of each local name, following the statements (flow-sensitive): a rebinding changes a name's
+        kind from that point on, ``torch.is_tensor(x)``/``isinstance(x, torch.Tensor)``/``x is None`` narrow
+        it inside the branch they guard, branches join by taking the higher kind, and loops run twice so that
+        names bound late settle. The kind of each name *read* is kept in ``Kinds.at`` (what :meth:`kind`
+        uses); the dict itself holds the highest kind any binding gives a name."""
         if f.kinds is not None:
             return f.kinds
-        kinds: dict[str, Kind] = {}
+        kinds = Kinds()
         f.kinds = kinds  # visible (partial) to recursive queries while being computed
         self._owner[id(kinds)] = f.cls
         args = f.node.args
@@ -351,6 +358,7 @@ class SourceFile:
         if sites:
             kinds.update(self._param_kinds_from_calls(f, params, sites))
             first = False  # every parameter is already decided by what callers pass
+        used = self._tensor_uses(f) if not sites else set()
         for p, d in zip(params, defaults):
             if p.arg in ("self", "cls") or p.arg in kinds:
                 continue
@@ -358,6 +366,9 @@ class SourceFile:
                 kinds[p.arg] = Kind.TENSOR
             elif first and p.annotation is None and d is None:
                 kinds[p.arg] = Kind.TENSOR
+            elif p.annotation is None and (d is None or (isinstance(d, ast.Constant) and d.value is None)) \
+                    and p.arg in used:
+                kinds[p.arg] = Kind.TENSOR  # any parameter read as a tensor (``mask.sum()``) is one
             else:
                 kinds[p.arg] = Kind.PY
             first = False
@@ -366,33 +377,285 @@ class SourceFile:
             kinds[p.arg] = Kind.TENSOR if ann in TENSOR_ANNOTATIONS else Kind.PY
         if args.vararg is not None:
             kinds[args.vararg.arg] = Kind.PY
-        # two passes so that names bound late but used in loops settle
-        for _ in range(2):
-            for node in self.walk_function(f):
-                if isinstance(node, ast.Assign):
-                    parts = self._element_kinds(node.value, kinds)
-                    k = self.kind(node.value, kinds) if parts is None else max(parts, default=Kind.PY)
-                    for t in node.targets:
-                        if parts is not None and isinstance(t, (ast.Tuple, ast.List)) and len(t.elts) == len(parts):
-                            for elt, pk in zip(t.elts, parts):
-                                self._bind(elt, pk, kinds)
-                        else:
-                            self._bind(t, k, kinds)
-                elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
-                    k = self.kind(node.value, kinds)
-                    if isinstance(node, ast.AugAssign):
-                        k = max(k, self.kind(node.target, kinds))
-                    self._bind(node.target, k, kinds)
-                elif isinstance(node, ast.NamedExpr):
-                    self._bind(node.target, self.kind(node.value, kinds), kinds)
-                elif isinstance(node, (ast.For, ast.comprehension)):
-                    it = self.kind(node.iter, kinds)
-                    self._bind(node.target, Kind.TENSOR if it == Kind.TENSOR else Kind.PY, kinds)
-                elif isinstance(node, ast.With):
-                    for item in node.items:
-                        if item.optional_vars is not None:
-                            self._bind(item.optional_vars, Kind.PY, kinds)
+        if args.kwarg is not None:
+            kinds[args.kwarg.arg] = Kind.PY
+        saved = (self._flow_locals, self._flow_kinds, self._flow_params)  # a callee's kinds are computed mid-flow
+        self._flow_locals = self._local_names(f) & set(self.imports)
+        self._flow_kinds = kinds
+        self._flow_params = self._params(f)
+        try:
+            self._flow(f.node.body, dict(kinds))
+        finally:
+            self._flow_locals, self._flow_kinds, self._flow_params = saved  # type: ignore[assignment]
         return kinds
+
+    def _local_names(self, f: FunctionInfo) -> set[str]:
+        """Names bound in the function (parameters, assignments, loop targets, imports inside it)."""
+        names = set(self._params(f))
+        a = f.node.args
+        for extra in (a.vararg, a.kwarg):
+            if extra is not None:
+                names.add(extra.arg)
+        stack: list[ast.AST] = list(f.node.body)
+        while stack:
+            n = stack.pop()
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                names.add(n.id)
+            elif isinstance(n, (ast.Global, ast.Nonlocal)):
+                names.difference_update(n.names)
+                continue
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            stack.extend(ast.iter_child_nodes(n))
+        return names
+
+    def _tensor_uses(self, f: FunctionInfo) -> set[str]:
+        """Parameters the function reads as tensors: ``p.sum()``, ``p.shape``, ``torch.*(p)``, ``self.layer(p)``."""
+        out: set[str] = set()
+        for n in self.walk_function(f):
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.attr in TENSOR_USES:
+                out.add(n.value.id)
+            elif isinstance(n, ast.Call) and n.args:
+                fn = n.func
+                if (isinstance(fn, ast.Attribute) and _rooted_at_self(fn)) or any(
+                    q.startswith("torch.") and q.rsplit(".", 1)[-1][:1].islower() for q in self.qualnames(fn)
+                ):
+                    out.update(a.id for a in n.args if isinstance(a, ast.Name))
+        return out
+
+    # ---------------------------------------------------------------- the flow of kinds
+    def _flow(self, body: list[ast.stmt], env: dict[str, Kind]) -> dict[str, Kind] | None:
+        """Run the statements of a block over ``env``; None when the block always leaves (return/raise)."""
+        cur: dict[str, Kind] | None = env
+        for stmt in self.live(body, self._flow_params):
+            if cur is None:
+                return None
+            cur = self._stmt(stmt, cur)
+        return cur
+
+    def _stmt(self, s: ast.stmt, env: dict[str, Kind]) -> dict[str, Kind] | None:
+        t = type(s)
+        if t is ast.Assign:
+            self._expr(s.value, env)  # type: ignore[attr-defined]
+            value = s.value  # type: ignore[attr-defined]
+            parts = self._element_kinds(value, self._flow_kinds)
+            k = self.kind(value, self._flow_kinds) if parts is None else max(parts, default=Kind.PY)
+            for target in s.targets:  # type: ignore[attr-defined]
+                if parts is not None and isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) == len(parts):
+                    for elt, pk in zip(target.elts, parts):
+                        self._assign(elt, pk, env)
+                else:
+                    self._assign(target, k, env)
+            return env
+        if t is ast.AugAssign or t is ast.AnnAssign:
+            if s.value is None:  # type: ignore[attr-defined]
+                return env
+            self._expr(s.value, env)  # type: ignore[attr-defined]
+            self._expr(s.target, env, load_only=True)  # type: ignore[attr-defined]
+            k = self.kind(s.value, self._flow_kinds)  # type: ignore[attr-defined]
+            if t is ast.AugAssign and isinstance(s.target, ast.Name):  # type: ignore[attr-defined]
+                k = max(k, env.get(s.target.id, Kind.PY))  # type: ignore[attr-defined]
+            self._assign(s.target, k, env)  # type: ignore[attr-defined]
+            return env
+        if t is ast.If:
+            self._expr(s.test, env)  # type: ignore[attr-defined]
+            keep_body, keep_else, _ = self.branch(s.test, self._flow_params)  # type: ignore[attr-defined]
+            on_true, on_false = self._narrow(s.test, env)  # type: ignore[attr-defined]
+            a = self._flow(s.body, on_true) if keep_body else None  # type: ignore[attr-defined]
+            b = self._flow(s.orelse, on_false) if keep_else else None  # type: ignore[attr-defined]
+            return _join(a, b)
+        if t is ast.For or t is ast.AsyncFor:
+            self._expr(s.iter, env)  # type: ignore[attr-defined]
+            it = self.kind(s.iter, self._flow_kinds)  # type: ignore[attr-defined]
+            out: dict[str, Kind] | None = env
+            for _ in range(2):
+                inner = dict(out or env)
+                self._assign(s.target, Kind.TENSOR if it == Kind.TENSOR else Kind.PY, inner)  # type: ignore[attr-defined]
+                out = _join(out, self._flow(s.body, inner))  # type: ignore[attr-defined]
+            return _join(out, self._flow(s.orelse, dict(out or env))) if s.orelse else out  # type: ignore[attr-defined]
+        if t is ast.While:
+            out = env
+            for _ in range(2):
+                self._expr(s.test, out or env)  # type: ignore[attr-defined]
+                on_true, _f = self._narrow(s.test, out or env)  # type: ignore[attr-defined]
+                out = _join(out, self._flow(s.body, on_true))  # type: ignore[attr-defined]
+            return _join(out, self._flow(s.orelse, dict(out or env))) if s.orelse else out  # type: ignore[attr-defined]
+        if t is ast.With or t is ast.AsyncWith:
+            for item in s.items:  # type: ignore[attr-defined]
+                self._expr(item.context_expr, env)
+                if item.optional_vars is not None:
+                    self._assign(item.optional_vars, Kind.PY, env)
+            return self._flow(s.body, env)  # type: ignore[attr-defined]
+        if t is ast.Try or t.__name__ == "TryStar":
+            after = self._flow(s.body, dict(env))  # type: ignore[attr-defined]
+            start = _join(env, after) or dict(env)
+            outs = [self._flow(s.orelse, dict(after)) if after is not None else None]  # type: ignore[attr-defined]
+            for h in s.handlers:  # type: ignore[attr-defined]
+                henv = dict(start)
+                if h.name:
+                    henv[h.name] = Kind.PY
+                    self._flow_kinds.setdefault(h.name, Kind.PY)
+                outs.append(self._flow(h.body, henv))
+            joined: dict[str, Kind] | None = None
+            for o in outs:
+                joined = _join(joined, o)
+            if s.finalbody:  # type: ignore[attr-defined]
+                fin = self._flow(s.finalbody, dict(joined or start))  # type: ignore[attr-defined]
+                return fin if joined is not None else None
+            return joined
+        if t is ast.Match:
+            self._expr(s.subject, env)  # type: ignore[attr-defined]
+            joined = None
+            for case in s.cases:  # type: ignore[attr-defined]
+                joined = _join(joined, self._flow(case.body, dict(env)))
+            return _join(joined, env)
+        if t is ast.Return or t is ast.Raise:
+            for child in ast.iter_child_nodes(s):
+                self._expr(child, env)
+            return None
+        if t is ast.Continue or t is ast.Break:
+            return None
+        if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
+            inner = dict(env)
+            a = s.args  # type: ignore[attr-defined]
+            for p in (*a.posonlyargs, *a.args, *a.kwonlyargs):
+                inner[p.arg] = Kind.TENSOR if _tensor_annotated(p) else Kind.PY
+            for d in (*a.defaults, *[d for d in a.kw_defaults if d is not None]):
+                self._expr(d, env)
+            self._flow(s.body, inner)  # type: ignore[attr-defined]
+            self._assign(ast.Name(id=s.name, ctx=ast.Store()), Kind.PY, env)  # type: ignore[attr-defined]
+            return env
+        if t is ast.ClassDef:
+            return env
+        for child in ast.iter_child_nodes(s):
+            self._expr(child, env)
+        return env
+
+    def _assign(self, target: ast.AST, k: Kind, env: dict[str, Kind]) -> None:
+        """Rebind: from here on the name has kind ``k`` (and the summary keeps the highest kind seen)."""
+        if isinstance(target, ast.Name):
+            env[target.id] = k
+            summary = self._flow_kinds
+            if k > summary.get(target.id, Kind.PY) or target.id not in summary:
+                summary[target.id] = max(k, summary.get(target.id, Kind.PY))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                self._assign(elt, k, env)
+        elif isinstance(target, ast.Starred):
+            self._assign(target.value, k, env)
+        else:  # x.attr = v, x[i] = v: the names in it are read
+            self._expr(target, env, load_only=True)
+
+    def _expr(self, e: ast.AST, env: dict[str, Kind], load_only: bool = False) -> None:
+        """Record the kind of every name read in an expression (comprehensions and lambdas get their own scope;
+        ``:=`` binds in the enclosing one)."""
+        at = self._flow_kinds.at
+        stack: list[tuple[ast.AST, dict[str, Kind]]] = [(e, env)]
+        while stack:
+            n, scope = stack.pop()
+            t = type(n)
+            if t is ast.Name:
+                if n.ctx.__class__ is not ast.Store or load_only:  # type: ignore[attr-defined]
+                    at[id(n)] = scope.get(n.id, Kind.PY)  # type: ignore[attr-defined]
+                    if n.id in self._flow_locals:  # type: ignore[attr-defined]
+                        self._shadowed.add(id(n))
+                continue
+            if t in (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp):
+                inner = dict(scope)
+                for gen in n.generators:  # type: ignore[attr-defined]
+                    self._expr(gen.iter, inner)
+                    it = self.kind(gen.iter, self._flow_kinds)
+                    self._bind_local(gen.target, Kind.TENSOR if it == Kind.TENSOR else Kind.PY, inner)
+                    for cond in gen.ifs:
+                        self._expr(cond, inner)
+                if t is ast.DictComp:
+                    self._expr(n.key, inner)  # type: ignore[attr-defined]
+                    self._expr(n.value, inner)  # type: ignore[attr-defined]
+                else:
+                    self._expr(n.elt, inner)  # type: ignore[attr-defined]
+                continue
+            if t is ast.Lambda:
+                inner = dict(scope)
+                a = n.args  # type: ignore[attr-defined]
+                for p in (*a.posonlyargs, *a.args, *a.kwonlyargs):
+                    inner[p.arg] = Kind.PY
+                stack.append((n.body, inner))  # type: ignore[attr-defined]
+                continue
+            if t is ast.NamedExpr:
+                self._expr(n.value, scope)  # type: ignore[attr-defined]
+                self._assign(n.target, self.kind(n.value, self._flow_kinds), scope)  # type: ignore[attr-defined]
+                continue
+            if t is ast.IfExp:
+                self._expr(n.test, scope)  # type: ignore[attr-defined]
+                on_true, on_false = self._narrow(n.test, scope)  # type: ignore[attr-defined]
+                stack.append((n.body, on_true))  # type: ignore[attr-defined]
+                stack.append((n.orelse, on_false))  # type: ignore[attr-defined]
+                continue
+            if t is ast.BoolOp and isinstance(n.op, ast.And):  # type: ignore[attr-defined]
+                cur = scope
+                for v in n.values:  # type: ignore[attr-defined]
+                    self._expr(v, cur)
+                    cur, _ = self._narrow(v, cur)
+                continue
+            stack.extend((c, scope) for c in ast.iter_child_nodes(n))
+
+    def _bind_local(self, target: ast.AST, k: Kind, scope: dict[str, Kind]) -> None:
+        if isinstance(target, ast.Name):
+            scope[target.id] = k
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                self._bind_local(elt, k, scope)
+        elif isinstance(target, ast.Starred):
+            self._bind_local(target.value, k, scope)
+
+    def _narrow(self, test: ast.expr, env: dict[str, Kind]) -> tuple[dict[str, Kind], dict[str, Kind]]:
+        """(env where ``test`` holds, env where it does not): type guards and ``is None`` narrow a name."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            t, f = self._narrow(test.operand, env)
+            return f, t
+        if isinstance(test, ast.BoolOp):
+            if isinstance(test.op, ast.And):
+                cur = env
+                for v in test.values:
+                    cur, _ = self._narrow(v, cur)
+                return cur, env
+            cur = env
+            for v in test.values:
+                _, cur = self._narrow(v, cur)
+            return env, cur
+        name, when_true, when_false = None, None, None
+        if isinstance(test, ast.Call) and test.args and isinstance(test.args[0], ast.Name):
+            fn = test.func
+            if self.qualnames(fn) & TYPE_GUARDS:
+                name, when_true, when_false = test.args[0].id, Kind.TENSOR, Kind.PY
+            elif isinstance(fn, ast.Name) and fn.id == "isinstance" and len(test.args) == 2:
+                types = test.args[1]
+                elts = types.elts if isinstance(types, ast.Tuple) else [types]
+                tensorish = [bool(self.qualnames(t) & TENSOR_TYPES) for t in elts]
+                name = test.args[0].id
+                if all(tensorish):
+                    when_true, when_false = Kind.TENSOR, Kind.PY
+                elif not any(tensorish):
+                    when_true = Kind.PY
+                else:
+                    when_false = Kind.PY
+        elif (
+            isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name)
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
+        ):
+            name = test.left.id
+            if isinstance(test.ops[0], ast.Is):
+                when_true = Kind.PY
+            elif isinstance(test.ops[0], ast.IsNot):
+                when_false = Kind.PY
+        if name is None:
+            return env, env
+        t_env, f_env = env, env
+        if when_true is not None:
+            t_env = {**env, name: when_true}
+        if when_false is not None:
+            f_env = {**env, name: when_false}
+        return t_env, f_env
 
     def _param_kinds_from_calls(
         self, f: FunctionInfo, params: list[ast.arg], sites: list[tuple[FunctionInfo, ast.Call]]
@@ -421,6 +684,11 @@ class SourceFile:
         """Per-element kinds of a tuple value: a tuple display, or a local call whose returns are all tuples."""
         if isinstance(value, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in value.elts):
             return [self.kind(e, kinds) for e in value.elts]
+        if isinstance(value, ast.IfExp):  # ``a, b = (x, 1) if c else (y, 2)``: element by element
+            left, right = self._element_kinds(value.body, kinds), self._element_kinds(value.orelse, kinds)
+            if left is None or right is None or len(left) != len(right):
+                return None
+            return [max(x, y) for x, y in zip(left, right)]
         if isinstance(value, ast.Call):
             callees = self._local_callee(value.func, kinds)
             if not callees:
@@ -455,6 +723,11 @@ class SourceFile:
         """What an expression evaluates to at trace time (see :class:`Kind`)."""
         t = type(e)
         if t is ast.Name:
+            at = getattr(kinds, "at", None)
+            if at is not None:
+                k = at.get(id(e))
+                if k is not None:
+                    return k
             return kinds.get(e.id, Kind.PY)  # type: ignore[attr-defined]
         if t is ast.Constant:
             return Kind.PY
@@ -490,6 +763,8 @@ class SourceFile:
             return self.kind(e.value, kinds)  # type: ignore[attr-defined]
         if t is ast.NamedExpr:
             return self.kind(e.value, kinds)  # type: ignore[attr-defined]
+        if t in (ast.ListComp, ast.SetComp, ast.GeneratorExp):
+            return self.kind(e.elt, kinds)  # type: ignore[attr-defined]
         return Kind.PY
 
     def _local_callee(self, fn: ast.AST, kinds: dict[str, Kind] | None = None) -> list[FunctionInfo]:
@@ -560,7 +835,7 @@ class SourceFile:
                     return Kind.PY
                 a = self.kind(call.args[0], kinds)
                 return Kind.HOST if a >= Kind.HOST else a
-            if fn.id in ("min", "max", "abs", "round", "sum") and fn.id not in self.imports:
+            if fn.id in ("min", "max", "abs", "round", "sum", "all", "any") and fn.id not in self.imports:
                 a = max((self.kind(x, kinds) for x in call.args), default=Kind.PY)
                 return Kind.HOST if a >= Kind.HOST else a
         names = self.qualnames(fn)
@@ -584,6 +859,19 @@ class SourceFile:
         ):
             return Kind.TENSOR
         return Kind.PY
+
+
+def _join(a: dict[str, Kind] | None, b: dict[str, Kind] | None) -> dict[str, Kind] | None:
+    """Where two paths meet: each name takes the higher kind (a path that left contributes nothing)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    out = dict(a)
+    for k, v in b.items():
+        if v > out.get(k, Kind.PY):
+            out[k] = v
+    return out
 
 
 def _rooted_at_self(node: ast.AST) -> bool:

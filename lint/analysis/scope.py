@@ -5,13 +5,15 @@ Decisions, in order (the first that applies wins), for each class:
 1. an export root of the run (what an exporter is called on, or a ``models`` entry): exported;
 2. a custom ``torch.autograd.Function``: not linted line by line (exported through ``symbolic`` or as a custom
    op, usually replaced by a TensorRT plugin);
-3. a loss, criterion, matcher or assigner by its name (``*Loss*``, ``*Criterion``, ``*Matcher``,
+3. a runtime wrapper (it imports or names ONNX Runtime, TensorRT, OpenVINO, ``cv2.dnn``, ...): it runs an
+   exported model and is not one, even when it subclasses ``nn.Module``;
+4. a loss, criterion, matcher or assigner by its name (``*Loss*``, ``*Criterion``, ``*Matcher``,
    ``*Assigner``): training-only;
-4. outside the reach of the run's export roots, when every root is resolved: not exported;
-5. an ``nn.Module`` subclass (bases resolved in the file, through imports by qualified name, across the files
+5. outside the reach of the run's export roots, when every root is resolved: not exported;
+6. an ``nn.Module`` subclass (bases resolved in the file, through imports by qualified name, across the files
    of the run, and the usual base classes of torch, torchvision, timm, mmengine, Lightning, transformers and
    diffusers by name): exported; a base nothing resolves is treated as a module (nothing true is lost);
-6. anything else (no base, ``object``, ``ABC``, a dataset, a runtime wrapper around ONNX Runtime or
+7. anything else (no base, ``object``, ``ABC``, a dataset, a runtime wrapper around ONNX Runtime or
    TensorRT): not model code.
 
 Methods follow their class, except methods decorated ``@torch.jit.unused``, ``@torch.jit.ignore`` or
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
     from ..source import FunctionInfo, SourceFile
     from .index import RunIndex
 
+# inference runtimes: a class that drives one wraps an exported model (ONNX Runtime, TensorRT, OpenVINO, ...)
+RUNTIMES = frozenset({"onnxruntime", "tensorrt", "openvino", "tflite_runtime", "coremltools", "pycuda", "tritonclient",
+                      "paddle", "ncnn", "MNN", "rknn", "rknnlite", "tvm", "polygraphy"})
 LOSS_CLASS = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")
 LOSS_METHOD = re.compile(r"(^|_)loss(es)?($|_)")
 SKIP_DECORATORS = frozenset({"torch.jit.unused", "torch.jit.ignore", "torch.jit._script_if_tracing",
@@ -82,6 +87,9 @@ class FileScope:
             return Decision(False, "custom torch.autograd.Function: exported through symbolic() or as a custom op")
         if LOSS_CLASS.search(cls.name):
             return Decision(False, "training-only: a loss, criterion, matcher or assigner (by its name)")
+        runtime = self._runtime_used(cls)
+        if runtime:
+            return Decision(False, f"a runtime wrapper (uses {runtime}): it runs an exported model, it is not one")
         status, why = self.module_status(cls)
         if status is not ModuleStatus.NOT_MODULE and index is not None and index.reach is not None \
                 and cls.name not in index.reach:
@@ -92,6 +100,21 @@ class FileScope:
         if status is ModuleStatus.UNKNOWN:
             return Decision(True, f"base {why} not resolved in this run: treated as an nn.Module")
         return Decision(False, f"not an nn.Module ({why})")
+
+    def _runtime_used(self, cls: ast.ClassDef) -> str:
+        """The inference runtime a class drives (imports or names it), or ""."""
+        for n in ast.walk(cls):
+            names: list[str] = []
+            if isinstance(n, ast.Import):
+                names = [a.name for a in n.names]
+            elif isinstance(n, ast.ImportFrom) and n.module and not n.level:
+                names = [n.module]
+            elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
+                names = sorted(self.src.qualnames(n))
+            for q in names:
+                if q.split(".")[0] in RUNTIMES or q.startswith(("cv2.dnn", "tensorflow.lite")):
+                    return q.split(".")[0] if q.split(".")[0] in RUNTIMES else q
+        return ""
 
     def _base_qualnames(self, base: ast.expr) -> list[str]:
         if isinstance(base, ast.Subscript):

@@ -16,6 +16,10 @@ NONDETERMINISM = {
 }
 
 
+# calls of those modules that give no value to freeze
+NO_VALUE = frozenset({"time.sleep"})
+
+
 class TraceTimeConstant(SourceRule):
     """A Python value computed at trace time in `forward`: it becomes a constant of the exported graph.
 
@@ -23,7 +27,10 @@ class TraceTimeConstant(SourceRule):
     In `forward` and what it calls, flags (as warnings) Python or NumPy randomness and clock reads, which
     tracing evaluates once; and (as notes) shape values turned into Python numbers that then size the graph:
     `int(x.shape[0])`/`float(x.size(1))`, loops over `range(x.size(0))`, and `for t in tensor` loops, which
-    trace unrolls for the example's size. Code that only runs in training mode is skipped.
+    trace unrolls for the example's size; and (as warnings) a shape turned into a tensor with
+    `torch.tensor(x.size())`/`torch.tensor(x.shape)`, which tracing records as a constant (torch warns
+    "torch.tensor results are registered as constants in the trace"). Code that only runs in training mode, or
+    on the eager side of a tracing guard, is skipped.
 
     ## Why it matters for TensorRT
     The exported ONNX graph and the engine built from it keep the example input's value: a "random" choice
@@ -59,12 +66,26 @@ class TraceTimeConstant(SourceRule):
             for node in src.walk_function(f):
                 if isinstance(node, ast.Call):
                     names = src.qualnames(node.func)
-                    hit = next((label for n in names for p, label in NONDETERMINISM.items() if n.startswith(p)), None)
+                    hit = next((label for n in names for p, label in NONDETERMINISM.items() if n.startswith(p)
+                                and n not in NO_VALUE), None)
                     if hit:
                         yield self.finding(
                             f"{hit} in forward runs once at trace time: the exported graph keeps that one value",
                             src.path, *src.pos(node),
                             hint="use torch.rand/torch.randint (traced as graph ops) or keep it out of forward",
+                        )
+                    elif (
+                        names & {"torch.tensor", "torch.as_tensor", "torch.LongTensor", "torch.IntTensor"}
+                        and node.args
+                        and src.kind(node.args[0], kinds) == Kind.SHAPE
+                        and _reads_shape(node.args[0])
+                    ):
+                        yield self.finding(
+                            f"`{src.segment(node.func)}(...)` of a tensor's shape freezes it as a constant of the "
+                            "exported graph: another input size reuses the example's",
+                            src.path, *src.pos(node),
+                            hint="pass x.size(i) straight to view/reshape/expand, or use torch._shape_as_tensor(x) "
+                            "where a tensor of the shape is needed (traced symbolically)",
                         )
                     elif (
                         isinstance(node.func, ast.Name)
