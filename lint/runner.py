@@ -149,6 +149,27 @@ class Runner:
         result.findings.sort(key=lambda f: f.sort_key)
         return result
 
+    def show_scope(self, paths: Iterable[str]) -> str:
+        """The ``--show-scope`` report: per source file, what is exported and why; then the run's roots."""
+        from .analysis.scope import describe, describe_run
+        from .loaders.source import load_source
+
+        items = [i for i in discover(paths, self.config, False) if isinstance(i, Input) and i.kind == "source"]
+        self.index = self.build_index(items)
+        out: list[str] = []
+        for item in items:
+            loaded = load_source(item.path, item.display, self.target)
+            if isinstance(loaded, Finding):
+                out.append(f"{item.display}\n  not analysed: {loaded.message}")
+                continue
+            loaded.index = self.index
+            try:
+                out.append("\n".join(describe(loaded)))
+            except Exception as exc:  # never a traceback for bad input
+                out.append(f"{item.display}\n  not analysed: internal error {type(exc).__name__}: {exc}")
+        out.extend(describe_run(self.index))
+        return "\n".join(out) + "\n"
+
     def build_index(self, items: list[Input]) -> RunIndex | None:
         """The run-level index (classes, bases, export roots) over every source file of the run."""
         if not self.source_rules and not self.config.models:

@@ -246,3 +246,55 @@ def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[
             if isinstance(op, ast.NotEq):
                 return True, f"training-only branch ({ast.unparse(test)})"
     return None
+
+
+def describe(src: SourceFile) -> list[str]:
+    """What ``trtlint --show-scope`` prints for one file: every class and function with its decision, and the
+    branches of exported functions that an export never records."""
+    scope = src.scope
+    exported = {id(f.node): f for f in src.forward_functions()}
+    lines = [src.path]
+    for cls in src.classes:
+        d = scope.class_decision(cls)
+        lines.append(f"  {'exported' if d.exported else 'excluded'}  class {cls.name} (line {cls.lineno}): {d.reason}")
+    for f in src.functions:
+        name = f"{f.cls.name}.{f.node.name}" if f.cls is not None else f.node.name
+        if id(f.node) in exported:
+            how = "entry point" if any(g is f for g, _ in scope.entry_functions()) else "called from exported code"
+            lines.append(f"  exported  {name} (line {f.node.lineno}): {how}")
+            params = src._params(f)
+            for node in ast.walk(f.node):
+                if isinstance(node, ast.If):
+                    keep_body, keep_else, why = src.branch(node.test, params)
+                    if why:
+                        side = "body" if not keep_body else "else-branch"
+                        lines.append(f"    skipped {side} of `if` at line {node.lineno}: {why}")
+        elif f.cls is None or not scope.class_decision(f.cls).exported or f.node.name == "forward":
+            continue  # reported with its class (or a plain helper nobody exports)
+        else:
+            d = scope.function_decision(f)
+            if not d.exported:
+                lines.append(f"  excluded  {name} (line {f.node.lineno}): {d.reason}")
+    return lines
+
+
+def describe_run(index: RunIndex | None) -> list[str]:
+    """The run-level part of ``--show-scope``: export roots and their reach."""
+    if index is None:
+        return []
+    if not index.roots:
+        return ["export roots: none found in the linted files (every nn.Module counts as exported; name them "
+                "with [tool.trtlint] models = [...])"]
+    out = ["export roots:"]
+    for r in index.roots:
+        where = f" at {r.path}:{r.line}" if r.line else ""
+        what = r.name or "unresolved"
+        method = f".{r.method}" if r.method else ""
+        out.append(f"  {r.via}({r.expr}){where} -> {what}{method}")
+    reach = index.reach
+    if reach is None:
+        why = index.opaque or "a root is not defined in the linted files"
+        out.append(f"reach: unknown ({why}): every nn.Module counts as exported")
+    else:
+        out.append(f"reach: {len(reach)} classes and functions; model code outside it is not linted")
+    return out
