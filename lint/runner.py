@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from . import suppress
+from .analysis import EXPORT_MARKERS
 from .compat import Target
 from .config import Config
 from .finding import Finding
@@ -125,6 +126,7 @@ class Runner:
         ]
         self._ignore_cache: dict[str, set[str]] = {}
         self.index: RunIndex | None = None
+        self._single = False  # a run of one source file
 
     def run(self, paths: Iterable[str], jobs: int = 1) -> Result:
         """Lint ``paths``. With ``jobs`` > 1 and enough files, files are spread over worker processes;
@@ -156,24 +158,33 @@ class Runner:
 
         items = [i for i in discover(paths, self.config, False) if isinstance(i, Input) and i.kind == "source"]
         self.index = self.build_index(items)
+        single = None
         out: list[str] = []
         for item in items:
             loaded = load_source(item.path, item.display, self.target)
             if isinstance(loaded, Finding):
                 out.append(f"{item.display}\n  not analysed: {loaded.message}")
                 continue
-            loaded.index = self.index
+            if self.index is None:
+                from .analysis.index import file_index
+
+                loaded.index = single = file_index(loaded, self.config.models)
+            else:
+                loaded.index = self.index
             try:
                 out.append("\n".join(describe(loaded)))
             except Exception as exc:  # never a traceback for bad input
                 out.append(f"{item.display}\n  not analysed: internal error {type(exc).__name__}: {exc}")
-        out.extend(describe_run(self.index))
+        out.extend(describe_run(self.index or single))
         return "\n".join(out) + "\n"
 
     def build_index(self, items: list[Input]) -> RunIndex | None:
         """The run-level index (classes, bases, export roots) over every source file of the run."""
         if not self.source_rules and not self.config.models:
             return None
+        if sum(1 for i in items if i.kind == "source") <= 1:
+            self._single = True
+            return None  # one file: its index is built from the parsed file in _lint_source
         from .analysis.index import build_index
         from .loaders.source import MAX_SOURCE_BYTES, decode, read_bytes
 
@@ -221,7 +232,12 @@ class Runner:
             yield from self._filter([loaded], item.display, [], "")
             return
         text = loaded.text
-        loaded.index = self.index
+        if self.index is None and self._single and (self.config.models or any(m in text for m in EXPORT_MARKERS)):
+            from .analysis.index import file_index
+
+            loaded.index = file_index(loaded, self.config.models)
+        else:
+            loaded.index = self.index
         found: list[Finding] = []
         for rule in self.source_rules:
             tokens = getattr(rule, "requires_text", ())

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Iterable
 if TYPE_CHECKING:
     from ..source import SourceFile
 
+from . import EXPORT_MARKERS as _EXPORT_MARKERS
 from .bases import ModuleStatus, status_of_qualname
 
 # exporter qualified name -> label shown by --show-scope
@@ -36,7 +37,6 @@ EXPORTERS = {
     "torch_tensorrt.dynamo.compile": "torch_tensorrt.compile",
     "torch_tensorrt.ts.compile": "torch_tensorrt.compile",
 }
-_EXPORT_MARKERS = ("onnx.export", "jit.trace", "jit.script", "export(", "torch_tensorrt", "dynamo_export")
 _BLOCK_RE = re.compile(r"^(?:async[ \t]+)?(class|def)[ \t]+(\w+)[ \t]*(?:\(([^)]*)\))?", re.MULTILINE)
 _CALL_RE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*\(")
 # methods that return the model itself (``Net().eval().to(dev)``)
@@ -165,24 +165,30 @@ def _split_bases(text: str | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def scan_text(path: str, text: str, index: RunIndex) -> None:
-    """Add the top-level classes and functions of one file to the index (regular-expression scan)."""
+def scan_text(path: str, text: str, index: RunIndex, parsed: "SourceFile | None" = None) -> None:
+    """Add the top-level classes and functions of one file to the index (regular-expression scan); ``parsed``
+    is the file already parsed, when the caller has it."""
     matches = list(_BLOCK_RE.finditer(text))
+    line, last = 1, 0
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         body = text[m.end():end]
-        line = text.count("\n", 0, m.start()) + 1
+        line += text.count("\n", last, m.start())
+        last = m.start()
         kind, name = m.group(1), m.group(2)
         bases = _split_bases(m.group(3)) if kind == "class" else ()
         calls = frozenset(_CALL_RE.findall(body))
         index.blocks.setdefault(name, []).append(Block(name, kind, path, line, bases, calls))
     if any(marker in text for marker in _EXPORT_MARKERS):
-        tree = _parse(text)
-        if tree is not None:
+        if parsed is None:
+            tree = _parse(text)
+            if tree is None:
+                return
             from ..source import SourceFile
 
-            index.export_files[path] = SourceFile(path, text, tree)
-            index.roots.extend(find_roots(path, text, tree))
+            parsed = SourceFile(path, text, tree)
+        index.export_files[path] = parsed
+        index.roots.extend(find_roots(path, text, parsed.tree))
 
 
 def find_roots(path: str, text: str, tree: ast.Module | None = None) -> list[Root]:
@@ -288,6 +294,14 @@ def config_roots(entries: Iterable[str]) -> list[Root]:
         name, _, method = obj.partition(".")
         out.append(Root(name, module.replace(".", "/") + ".py", 0, "config models", entry, method))
     return out
+
+
+def file_index(src: "SourceFile", models: Iterable[str] = ()) -> RunIndex:
+    """The index of a run of one file, from the file already parsed (the pre-commit case: no second parse)."""
+    index = RunIndex()
+    scan_text(src.path, src.text, index, src)
+    index.roots.extend(config_roots(models))
+    return index
 
 
 def build_index(files: Iterable[tuple[str, str]], models: Iterable[str] = ()) -> RunIndex:

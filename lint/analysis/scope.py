@@ -103,6 +103,9 @@ class FileScope:
 
     def _runtime_used(self, cls: ast.ClassDef) -> str:
         """The inference runtime a class drives (imports or names it), or ""."""
+        text = self.src.text
+        if not any(r in text for r in RUNTIMES) and "dnn" not in text and "lite" not in text:
+            return ""
         for n in ast.walk(cls):
             names: list[str] = []
             if isinstance(n, ast.Import):
