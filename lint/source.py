@@ -63,6 +63,8 @@ TENSOR_USES = frozenset({
     "sqrt", "numel", "topk", "gather", "nonzero", "item", "flip", "roll", "cumsum", "prod", "sign", "split_with_sizes",
     "view_as", "reshape_as", "is_floating_point", "dtype", "device", "T", "mT",
 })
+CONTAINER_USES = frozenset({"items", "keys", "values", "get", "append", "extend", "pop", "update", "format",
+                            "startswith", "endswith", "lower", "upper", "strip", "join", "setdefault"})
 TENSOR_TYPES = frozenset({"torch.Tensor", "Tensor", "torch.FloatTensor", "torch.LongTensor", "torch.BoolTensor",
                           "torch.nn.Parameter", "torch.nn.parameter.Parameter"})
 TYPE_GUARDS = frozenset({"torch.is_tensor"})
@@ -213,6 +215,11 @@ class SourceFile:
             return {f"{q}.{node.attr}" for q in self.qualnames(node.value)}
         return set()
 
+    def is_local(self, node: ast.Name) -> bool:
+        """Whether a name read inside a function is a local variable that hides an import of the same name
+        (known once the function's kinds are computed)."""
+        return id(node) in self._shadowed
+
     def call_matches(self, call: ast.Call, names: frozenset[str] | set[str]) -> bool:
         return not self.qualnames(call.func).isdisjoint(names)
 
@@ -358,14 +365,14 @@ class SourceFile:
         if sites:
             kinds.update(self._param_kinds_from_calls(f, params, sites))
             first = False  # every parameter is already decided by what callers pass
-        used = self._tensor_uses(f) if not sites else set()
+        used, not_tensor = self._tensor_uses(f) if not sites else (set(), set())
         for p, d in zip(params, defaults):
             if p.arg in ("self", "cls") or p.arg in kinds:
                 continue
             if _tensor_annotated(p):
                 kinds[p.arg] = Kind.TENSOR
-            elif first and p.annotation is None and d is None:
-                kinds[p.arg] = Kind.TENSOR
+            elif first and p.annotation is None and d is None and p.arg not in not_tensor:
+                kinds[p.arg] = Kind.TENSOR  # the first input of forward, unless read as a dict or a list
             elif p.annotation is None and (d is None or (isinstance(d, ast.Constant) and d.value is None)) \
                     and p.arg in used:
                 kinds[p.arg] = Kind.TENSOR  # any parameter read as a tensor (``mask.sum()``) is one
@@ -409,19 +416,22 @@ class SourceFile:
             stack.extend(ast.iter_child_nodes(n))
         return names
 
-    def _tensor_uses(self, f: FunctionInfo) -> set[str]:
-        """Parameters the function reads as tensors: ``p.sum()``, ``p.shape``, ``torch.*(p)``, ``self.layer(p)``."""
-        out: set[str] = set()
+    def _tensor_uses(self, f: FunctionInfo) -> tuple[set[str], set[str]]:
+        """(names read as tensors: ``p.sum()``, ``p.shape``, ``p.view(...)``; names read as containers or
+        strings: ``p["key"]``, ``p.items()``, ``p.get(...)``). Passing a name to a call says nothing:
+        ``torch.zeros(H, W)`` and ``self.down(x, H, W)`` take Python ints too."""
+        tensor: set[str] = set()
+        other: set[str] = set()
         for n in self.walk_function(f):
-            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.attr in TENSOR_USES:
-                out.add(n.value.id)
-            elif isinstance(n, ast.Call) and n.args:
-                fn = n.func
-                if (isinstance(fn, ast.Attribute) and _rooted_at_self(fn)) or any(
-                    q.startswith("torch.") and q.rsplit(".", 1)[-1][:1].islower() for q in self.qualnames(fn)
-                ):
-                    out.update(a.id for a in n.args if isinstance(a, ast.Name))
-        return out
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
+                if n.attr in TENSOR_USES:
+                    tensor.add(n.value.id)
+                elif n.attr in CONTAINER_USES:
+                    other.add(n.value.id)
+            elif isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) \
+                    and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str):
+                other.add(n.value.id)
+        return tensor, other - tensor
 
     # ---------------------------------------------------------------- the flow of kinds
     def _flow(self, body: list[ast.stmt], env: dict[str, Kind]) -> dict[str, Kind] | None:

@@ -5,7 +5,7 @@ from typing import Iterator
 
 from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
-from trtlint.source import PY_CAST, Kind, SourceFile
+from trtlint.source import PY_CAST, Kind, SourceFile, _tensor_annotated
 
 METHODS = {
     "item": "`.item()` copies one value to the host",
@@ -59,9 +59,13 @@ class HostSyncInForward(SourceRule):
         for f in src.forward_functions():
             kinds = src.kinds(f)
             where = f"`{f.node.name}`" + ("" if f.node.name == "forward" else " (called from forward)")
+            typed = _typed_not_tensor(f.node)
             for node in src.walk_function(f):
                 if not isinstance(node, ast.Call):
                     continue
+                fn = node.func
+                if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and fn.value.id in typed:
+                    continue  # `x: Instances` ... `x.to("cpu")`: a method of that type, not of a tensor
                 what = self._what(src, node, kinds)
                 if what:
                     yield self.finding(
@@ -91,6 +95,16 @@ class HostSyncInForward(SourceRule):
         if names & {"torch.tensor", "torch.as_tensor"} and call.args and src.kind(call.args[0], kinds) >= Kind.HOST:
             return "`torch.tensor(...)` of tensor values round-trips through the host"
         return ""
+
+
+def _typed_not_tensor(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Parameters annotated with a type that is not a tensor (``Instances``, ``np.ndarray``, ``List[Tensor]``)."""
+    out = set()
+    a = fn.args
+    for p in (*a.posonlyargs, *a.args, *a.kwonlyargs):
+        if p.annotation is not None and not _tensor_annotated(p):
+            out.add(p.arg)
+    return out
 
 
 def _is_cpu_literal(src: SourceFile, node: ast.AST) -> bool:

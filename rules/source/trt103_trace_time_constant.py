@@ -67,7 +67,7 @@ class TraceTimeConstant(SourceRule):
                 if isinstance(node, ast.Call):
                     names = src.qualnames(node.func)
                     hit = next((label for n in names for p, label in NONDETERMINISM.items() if n.startswith(p)
-                                and n not in NO_VALUE), None)
+                                and n not in NO_VALUE), None) if _imported_root(src, node.func) else None
                     if hit:
                         yield self.finding(
                             f"{hit} in forward runs once at trace time: the exported graph keeps that one value",
@@ -120,6 +120,13 @@ class TraceTimeConstant(SourceRule):
                             src.path, *src.pos(it), severity=Severity.NOTE,
                             hint="use batched tensor ops (unbind/split only where the count is fixed by design)",
                         )
+
+
+def _imported_root(src: SourceFile, fn: ast.AST) -> bool:
+    """``time.time()`` names the module only where ``time`` is imported and not rebound locally (``time = []``)."""
+    while isinstance(fn, ast.Attribute):
+        fn = fn.value
+    return isinstance(fn, ast.Name) and fn.id in src.imports and not src.is_local(fn)
 
 
 def _reads_shape(node: ast.AST) -> bool:
