@@ -11,7 +11,8 @@ Two questions every TRT4xx rule asks before it reports a use of an old API:
 * **Does the code already handle the version?** ``version_guarded`` is true inside either branch of an ``if`` or
   conditional expression that tests the TensorRT version (``trt.__version__``, ``packaging.version``, a name whose
   value was computed from the version, ``hasattr(...)``/``getattr(...)``), and inside a ``try`` whose handler
-  catches ``AttributeError`` (or ``Exception``), or in that handler: one branch is written for the old release.
+  catches ``AttributeError`` (or ``Exception``), or in that handler, and after an ``if <version test>: ... return``
+  in the same block: one branch is written for the old release.
 """
 from __future__ import annotations
 
@@ -257,6 +258,15 @@ def version_guarded(src: SourceFile, node: ast.AST) -> bool:
     for anc, child in _ancestors(src, node):
         if isinstance(anc, (ast.If, ast.IfExp, ast.While)) and child is not anc.test and _is_version_test(src, anc.test):
             return True
+        for field in ("body", "orelse", "finalbody"):
+            stmts = getattr(anc, field, None)
+            if isinstance(stmts, list) and any(st is child for st in stmts):
+                # `if <version test>: ...; return` earlier in the block: what follows is the other generation's code
+                for prev in stmts[: next(i for i, st in enumerate(stmts) if st is child)]:
+                    if isinstance(prev, ast.If) and prev.body and _is_version_test(src, prev.test) and isinstance(
+                        prev.body[-1], (ast.Return, ast.Raise, ast.Continue, ast.Break)
+                    ):
+                        return True
         if isinstance(anc, ast.Try) and any(_catches_attribute_error(h) for h in anc.handlers):
             return True
         if isinstance(anc, ast.ExceptHandler) and _catches_attribute_error(anc):

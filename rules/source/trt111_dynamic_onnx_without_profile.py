@@ -17,7 +17,8 @@ class DynamicOnnxWithoutProfile(SourceRule):
     any `add_optimization_profile`, finds `parser.parse_from_file(path)` / `parser.parse(f.read())` of an ONNX
     file that a `torch.onnx.export(..., dynamic_axes=...)` (or `dynamic_shapes=`) writes, in the same file or in
     another file of the run. The two are linked by the `.onnx` file name when both are written as literals,
-    within one file also by the same variable or as the file's only export and only parse.
+    within one file also by the same variable or as the file's only export and only parse. When several exports
+    write that file and one of them is static, nothing is reported.
 
     ## Why it matters for TensorRT
     Dynamic shapes have to be declared on both sides: the exporter marks the axes dynamic, and the builder
@@ -59,7 +60,10 @@ class DynamicOnnxWithoutProfile(SourceRule):
             return  # the network is built elsewhere, where the profile may be added
         parses = onnx_parses(src)
         for call, path, scope in parses:
-            for exp in linked_exports(src, path, scope, len(parses)):
+            linked = linked_exports(src, path, scope, len(parses))
+            if any(exp.dynamic == {} for exp in linked):
+                continue  # some export of that file is static: which one this script builds is not ours to guess
+            for exp in linked:
                 dyn = _dynamic_inputs(exp)
                 if dyn is None:
                     continue

@@ -17,7 +17,8 @@ class MaxWorkspaceSize(SourceRule):
     In files that import `tensorrt`, flags reads and writes of `max_workspace_size`: a warning for targets from
     8.3, an error from 10.0 (`--target`). Quiet in a branch that tests the TensorRT version (`trt.__version__`,
     `hasattr(config, "set_memory_pool_limit")`, a `try` that falls back on `AttributeError`) and on objects
-    that are not TensorRT's (`self.max_workspace_size` of the user's own class, `args.max_workspace_size`). An assignment `config.max_workspace_size = n` is fixed to
+    that are not TensorRT's (`self.max_workspace_size` of the user's own class, `args.max_workspace_size`).
+    An assignment `config.max_workspace_size = n` is fixed to
     `config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, n)`.
 
     ## Why it matters for TensorRT
