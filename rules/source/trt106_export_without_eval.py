@@ -40,9 +40,10 @@ class ExportWithoutEval(SourceRule):
     - `torch.onnx.export(..., dynamo=False)` (the TorchScript exporter, the default before torch 2.9) switches
       the model to eval itself (`training=TrainingMode.EVAL` is its default), so a missing `.eval()` is reported
       only with `training=TrainingMode.TRAINING` or `PRESERVE`.
-    - `torch.onnx.export` with the dynamo exporter (`dynamo=True`, the default from torch 2.9) keeps Dropout in
-      training mode (BatchNorm is exported with its running statistics): error when the target's torch (or
-      `dynamo=True`) selects it, a warning when the target names no torch.
+    - `torch.onnx.export` with the dynamo exporter (`dynamo=True`, the default from torch 2.9) keeps the model in
+      training mode: Dropout stays active and `if self.training:` branches take the training path (BatchNorm is
+      exported with its running statistics). An error when the target's torch (or `dynamo=True`) selects it, a
+      warning when the target names no torch.
     `torch.jit.script` is reported as a note: scripting keeps both modes (the branch on `self.training` stays
     in the graph), so the mode only matters when the scripted module is later saved or exported.
 
@@ -95,8 +96,8 @@ class ExportWithoutEval(SourceRule):
                 if mode == "EVAL" and exporter == "torchscript":
                     continue  # the TorchScript exporter switches to eval itself
                 if mode == "EVAL":
-                    keeps = ("keeps Dropout in training mode (random masks in the ONNX graph; BatchNorm is exported "
-                             "with its running statistics)")
+                    keeps = ("keeps the model in training mode: Dropout stays active and `if self.training:` branches "
+                             "take the training path (BatchNorm is exported with its running statistics)")
                     consequence = f"the dynamo exporter {keeps}"
                     if exporter is None:
                         consequence = (f"torch 2.9 and later export with the dynamo exporter by default, which {keeps}; "
