@@ -220,6 +220,8 @@ API = [
      "drop the set_preview_feature call: the preview feature no longer exists", _R10, "TRT408", "member"),
     ("PreviewFeature.DISABLE_EXTERNAL_TACTIC_SOURCES_FOR_CORE_0805", "preview feature", None, "10.0",
      "drop the set_preview_feature call: the preview feature no longer exists", _R10, "TRT408", "member"),
+    ("EngineCapability.DEFAULT", "engine capability", None, "10.0", "EngineCapability.STANDARD", _R10, "TRT408",
+     "member"),
     ("EngineCapability.SAFE_GPU", "engine capability", None, "10.0", "EngineCapability.SAFETY", _R10, "TRT408",
      "member"),
     ("EngineCapability.SAFE_DLA", "engine capability", None, "10.0", "EngineCapability.DLA_STANDALONE", _R10,
