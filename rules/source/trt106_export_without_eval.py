@@ -104,13 +104,15 @@ class ExportWithoutEval(SourceRule):
                                        "the TorchScript exporter (`dynamo=False`) would switch to eval itself")
                         severity = Severity.WARNING
                 else:
-                    consequence = f"`training=TrainingMode.{mode}` exports training-mode Dropout and BatchNorm"
+                    consequence = (f"`training=TrainingMode.{mode}` exports the training-mode behaviour (active Dropout, "
+                                   "BatchNorm on batch statistics, `self.training` branches)")
             elif api == "torch.jit.script":
                 consequence = ("the scripted module keeps `training=True`, so whoever saves or exports it must call "
                                "`.eval()`")
                 severity = Severity.NOTE
             else:
-                consequence = f"`{api}` records training-mode Dropout and BatchNorm into the graph"
+                consequence = (f"`{api}` records the training-mode behaviour (active Dropout, BatchNorm on batch "
+                               "statistics, `self.training` branches) into the graph")
             problem = self._problem(src, call, model)
             if problem:
                 yield self.finding(
