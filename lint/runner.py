@@ -241,7 +241,9 @@ class Runner:
         found: list[Finding] = []
         for rule in self.source_rules:
             tokens = getattr(rule, "requires_text", ())
-            if tokens and not any(t in text for t in tokens):
+            if tokens and not any(t in text for t in tokens) and not (
+                "forward" in tokens and loaded.index is not None and loaded.index.feeds_forward(item.display)
+            ):
                 continue
             found.extend(self._run_rule(rule, loaded, item.display, result))
         yield from self._filter(found, item.display, loaded.lines, text)

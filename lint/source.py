@@ -362,6 +362,8 @@ class SourceFile:
         defaults = [None] * (len(params) - len(args.defaults)) + list(args.defaults)
         first = True
         sites = self._callsites.get(id(f.node)) if f.node.name != "forward" else None
+        if f.cls is None and id(f.node) in self.scope.cross_file:
+            first = False  # a helper of another file's forward: its parameters are tensors only when read so
         if sites:
             kinds.update(self._param_kinds_from_calls(f, params, sites))
             first = False  # every parameter is already decided by what callers pass
@@ -417,7 +419,7 @@ class SourceFile:
         return names
 
     def _tensor_uses(self, f: FunctionInfo) -> tuple[set[str], set[str]]:
-        """(names read as tensors: ``p.sum()``, ``p.shape``, ``p.view(...)``; names read as containers or
+        """(names read as tensors: ``p.sum()``, ``p.shape``, ``p.view(...)``, ``p[:, 0]``; names read as containers or
         strings: ``p["key"]``, ``p.items()``, ``p.get(...)``). Passing a name to a call says nothing:
         ``torch.zeros(H, W)`` and ``self.down(x, H, W)`` take Python ints too."""
         tensor: set[str] = set()
@@ -428,9 +430,15 @@ class SourceFile:
                     tensor.add(n.value.id)
                 elif n.attr in CONTAINER_USES:
                     other.add(n.value.id)
-            elif isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) \
-                    and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str):
-                other.add(n.value.id)
+            elif isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
+                idx = n.slice
+                if isinstance(idx, ast.Constant) and isinstance(idx.value, str):
+                    other.add(n.value.id)
+                elif (isinstance(idx, ast.Constant) and idx.value is Ellipsis) or (
+                    isinstance(idx, ast.Tuple) and any(isinstance(e, ast.Slice) or (
+                        isinstance(e, ast.Constant) and e.value is Ellipsis) for e in idx.elts)
+                ):
+                    tensor.add(n.value.id)  # ``x[..., 4]``, ``x[:, 0]``: multi-axis indexing
         return tensor, other - tensor
 
     # ---------------------------------------------------------------- the flow of kinds

@@ -120,3 +120,45 @@ def test_show_scope_on_unparsable_input(tmp_path: Path) -> None:
     bad.write_text("def (:\n")
     r = run_cli("check", "--isolated", "--show-scope", str(bad))
     assert r.code == 0 and "not analysed: Python cannot parse this file" in r.out
+
+
+POST = """\
+def decode(out, conf):
+    keep = out[out[..., 4] > conf]
+    return keep.tolist()
+"""
+DET = """\
+import torch.nn as nn
+from .post import decode
+
+
+class Det(nn.Module):
+    def forward(self, x):
+        return decode(x, 0.5)
+
+    def infer(self, x):
+        return x.max().item()
+"""
+DET_EXPORT = """\
+import torch
+from pkg.det import Det
+
+model = Det().eval()
+torch.onnx.export(model, (torch.randn(1, 3),), "det.onnx")
+traced = torch.jit.trace(model.infer, (torch.randn(1, 3),))
+"""
+
+
+def test_helpers_of_other_files_and_entry_points_not_named_forward(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "post.py").write_text(POST)
+    (pkg / "det.py").write_text(DET)
+    # without export roots, a helper in another file is not followed (its callers may be eager wrappers)
+    assert _findings("--isolated", "pkg", cwd=tmp_path) == []
+    (tmp_path / "export.py").write_text(DET_EXPORT)
+    # Det is exported: decode (pkg/post.py) is post-processing inside its forward, and Det.infer is traced
+    assert _findings("--isolated", ".", cwd=tmp_path) == [("det.py", 10, "TRT102"), ("post.py", 3, "TRT102")]
+    r = run_cli("check", "--isolated", "--show-scope", ".", cwd=tmp_path)
+    assert "exported  decode (line 1): called from the forward of Det (pkg/det.py:5)" in r.out
+    assert "torch.jit.trace(model.infer) at export.py:6 -> Det.infer" in r.out

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 from . import EXPORT_MARKERS as _EXPORT_MARKERS
 from .bases import ModuleStatus, status_of_qualname
 
+_LOSS_CLASS = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")  # as analysis.scope.LOSS_CLASS
+_RUNTIME_RE = re.compile(r"\b(?:onnxruntime|tensorrt|openvino|tflite_runtime|coremltools|pycuda|tritonclient|"
+                         r"ncnn|polygraphy|cv2\.dnn)\b")
+
 # exporter qualified name -> label shown by --show-scope
 EXPORTERS = {
     "torch.onnx.export": "torch.onnx.export",
@@ -38,6 +42,10 @@ EXPORTERS = {
     "torch_tensorrt.ts.compile": "torch_tensorrt.compile",
 }
 _BLOCK_RE = re.compile(r"^(?:async[ \t]+)?(class|def)[ \t]+(\w+)[ \t]*(?:\(([^)]*)\))?", re.MULTILINE)
+_FORWARD_RE = re.compile(r"^[ \t]+def[ \t]+forward[ \t]*\(", re.MULTILINE)
+_METHOD_RE = re.compile(r"^[ \t]*(?:@|(?:async[ \t]+)?def[ \t])", re.MULTILINE)
+_BARE_CALL_RE = re.compile(r"(?<![.\w])([A-Za-z_]\w*)[ \t]*\(")  # f(...), not obj.f(...)
+_FROM_IMPORT_RE = re.compile(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]+(\([^)]*\)|[^\n]+)", re.MULTILINE)
 _CALL_RE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*\(")
 # methods that return the model itself (``Net().eval().to(dev)``)
 # calls that build a model from data the run cannot see (checkpoints, registries, configs, strings): a root
@@ -59,6 +67,8 @@ class Block:
     line: int
     bases: tuple[str, ...] = ()
     calls: frozenset[str] = frozenset()
+    forward_calls: frozenset[str] = frozenset()  # imported names called bare in the class's ``def forward``
+    runtime: bool = False  # the class names an inference runtime (a wrapper, not a model)
 
 
 @dataclass
@@ -84,6 +94,8 @@ class RunIndex:
     _status: dict[str, ModuleStatus] = field(default_factory=dict)
     _reach: set[str] | None = None
     opaque: str = ""  # why the reach of the roots is unknown
+    _callers: dict[str, list[Block]] | None = None
+    _feeding: set[str] | None = None
     #: the parsed files of the run that call an exporter, by display path (for rules that match an export in
     #: one file with a build script in another); the file being linted gets its own SourceFile, not this one
     export_files: dict[str, "SourceFile"] = field(default_factory=dict)
@@ -144,6 +156,32 @@ class RunIndex:
         self._reach = seen
         return seen
 
+    def forward_callers(self, function: str, path: str) -> list[Block]:
+        """Model classes of other files of the run, in the reach of the export roots, whose ``forward`` calls
+        ``function`` by a name it imports. Only where the roots are known: without them a helper called from
+        some module's ``forward`` (often an eager inference wrapper around the model) is not linted."""
+        if self._callers is None:
+            self._callers = {}
+            for blocks in self.blocks.values():
+                for b in blocks:
+                    for c in b.forward_calls:
+                        self._callers.setdefault(c, []).append(b)
+        reach = self.reach
+        return [b for b in self._callers.get(function, ()) if b.path != path and not b.runtime
+                and not _LOSS_CLASS.search(b.name)
+                and self.module_status(b.name) is not ModuleStatus.NOT_MODULE
+                and reach is not None and b.name in reach]
+
+    def feeds_forward(self, path: str) -> bool:
+        """Whether a module-level function of this file is called from another file's model ``forward``."""
+        if self._feeding is None:
+            self._feeding = set()
+            for blocks in self.blocks.values():
+                for b in blocks:
+                    if b.kind == "def" and self.forward_callers(b.name, b.path):
+                        self._feeding.add(b.path)
+        return path in self._feeding
+
     def root_for(self, name: str) -> list[Root]:
         return [r for r in self.roots if r.name == name]
 
@@ -169,6 +207,7 @@ def scan_text(path: str, text: str, index: RunIndex, parsed: "SourceFile | None"
     """Add the top-level classes and functions of one file to the index (regular-expression scan); ``parsed``
     is the file already parsed, when the caller has it."""
     matches = list(_BLOCK_RE.finditer(text))
+    imported: set[str] | None = None
     line, last = 1, 0
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
@@ -178,7 +217,18 @@ def scan_text(path: str, text: str, index: RunIndex, parsed: "SourceFile | None"
         kind, name = m.group(1), m.group(2)
         bases = _split_bases(m.group(3)) if kind == "class" else ()
         calls = frozenset(_CALL_RE.findall(body))
-        index.blocks.setdefault(name, []).append(Block(name, kind, path, line, bases, calls))
+        fwd: frozenset[str] = frozenset()
+        runtime = False
+        if kind == "class":
+            fm = _FORWARD_RE.search(body)
+            if fm is not None:
+                if imported is None:
+                    imported = _from_imports(text)
+                nxt = _METHOD_RE.search(body, fm.end())
+                called = _BARE_CALL_RE.findall(body, fm.end(), nxt.start() if nxt else len(body))
+                fwd = frozenset(c for c in called if c in imported)
+            runtime = _RUNTIME_RE.search(body) is not None
+        index.blocks.setdefault(name, []).append(Block(name, kind, path, line, bases, calls, fwd, runtime))
     if any(marker in text for marker in _EXPORT_MARKERS):
         if parsed is None:
             tree = _parse(text)
@@ -189,6 +239,17 @@ def scan_text(path: str, text: str, index: RunIndex, parsed: "SourceFile | None"
             parsed = SourceFile(path, text, tree)
         index.export_files[path] = parsed
         index.roots.extend(find_roots(path, text, parsed.tree))
+
+
+def _from_imports(text: str) -> set[str]:
+    """Names bound by ``from x import a, b as c`` anywhere in the file."""
+    out: set[str] = set()
+    for m in _FROM_IMPORT_RE.finditer(text):
+        for part in m.group(1).strip("()").split(","):
+            part = part.split("#")[0].strip()
+            if part:
+                out.add(part.split(" as ")[-1].strip())
+    return out
 
 
 def find_roots(path: str, text: str, tree: ast.Module | None = None) -> list[Root]:

@@ -67,6 +67,9 @@ class FileScope:
         self.index = index
         self._classes: dict[int, Decision] = {}
         self._by_name = {c.name: c for c in src.classes}
+        self._entries: list[tuple[FunctionInfo, str]] | None = None
+        #: module functions that are entries because another file's forward calls them
+        self.cross_file: set[int] = set()
 
     # ------------------------------------------------------------ classes
     def class_decision(self, cls: ast.ClassDef) -> Decision:
@@ -171,10 +174,20 @@ class FileScope:
         return Decision(True, "module-level function")
 
     def entry_functions(self) -> list[tuple[FunctionInfo, str]]:
-        """Where the forward scope starts: ``forward`` of exported classes and entry methods named by roots."""
+        """Where the forward scope starts: ``forward`` of exported classes, entry methods named by roots, and
+        module-level functions that the ``forward`` of a model class in another file of the run calls."""
+        if self._entries is not None:
+            return self._entries
         out: list[tuple[FunctionInfo, str]] = []
+        top = {id(n) for n in self.src.tree.body}
         for f in self.src.functions:
             if f.cls is None:
+                if self.index is not None and id(f.node) in top and self.function_decision(f).exported:
+                    callers = self.index.forward_callers(f.node.name, self.src.path)
+                    if callers:
+                        c = callers[0]
+                        out.append((f, f"called from the forward of {c.name} ({c.path}:{c.line})"))
+                        self.cross_file.add(id(f.node))
                 continue
             entry = f.node.name == "forward"
             if not entry and self.index is not None:
@@ -184,6 +197,7 @@ class FileScope:
             d = self.function_decision(f)
             if d.exported:
                 out.append((f, d.reason))
+        self._entries = out
         return out
 
     def decision_at(self, node: ast.AST) -> Decision:
@@ -263,7 +277,8 @@ def describe(src: SourceFile) -> list[str]:
     for f in src.functions:
         name = f"{f.cls.name}.{f.node.name}" if f.cls is not None else f.node.name
         if id(f.node) in exported:
-            how = "entry point" if any(g is f for g, _ in scope.entry_functions()) else "called from exported code"
+            how = next((why if id(f.node) in scope.cross_file else "entry point"
+                        for g, why in scope.entry_functions() if g is f), "called from exported code")
             lines.append(f"  exported  {name} (line {f.node.lineno}): {how}")
             params = src._params(f)
             for node in ast.walk(f.node):
