@@ -5,7 +5,8 @@ Two questions every TRT4xx rule asks before it reports a use of an old API:
 * **Is the object TensorRT's?** ``receiver_kind`` resolves the expression in front of the attribute: a name bound
   to ``trt.Builder(...)``, to a TensorRT factory method (``create_builder_config()``, ``create_network()``,
   ``deserialize_cuda_engine()``...), or by ``with ... as name`` to one of those is ``"trt"``; ``self``/``cls`` of a
-  class that does not derive from a TensorRT class, an instance of a class this file defines, and the result of
+  class that does not derive from a TensorRT class, an instance of a class this file (or another file of the
+  run) defines, and the result of
   ``parse_args()`` are ``"user"`` (their attributes are the user's own, whatever their names); anything else is
   ``"unknown"``.
 * **Does the code already handle the version?** ``version_guarded`` is true inside either branch of an ``if`` or
@@ -155,6 +156,18 @@ def _trt_based(src: SourceFile, cls: ast.ClassDef) -> bool:
                                         _is_trt_name(src, b.value)) for b in cls.bases)
 
 
+def _run_class(src: SourceFile, name: str) -> bool:
+    """A class of that name is defined in another file of the run, and none of its bases is TensorRT's."""
+    index = getattr(src, "index", None)
+    blocks = getattr(index, "blocks", None) if index is not None else None
+    if not isinstance(blocks, dict):
+        return False
+    classes = [b for b in blocks.get(name, ()) if getattr(b, "kind", "") == "class"]
+    return bool(classes) and not any(
+        "tensorrt" in base or base.startswith("trt.") for b in classes for base in getattr(b, "bases", ())
+    )
+
+
 def _value_kind(src: SourceFile, value: ast.AST, scope: ast.AST, depth: int) -> str:
     if isinstance(value, (ast.Name, ast.Attribute)) and _is_trt_name(src, value):
         return "trt"  # an annotation such as trt.ICudaEngine
@@ -177,6 +190,8 @@ def _value_kind(src: SourceFile, value: ast.AST, scope: ast.AST, depth: int) -> 
     if isinstance(fn, ast.Name):
         cls = _local_class(src, fn.id)
         if cls is not None and not _trt_based(src, cls):
+            return "user"
+        if cls is None and _run_class(src, fn.id):
             return "user"
         if fn.id in ("dict", "SimpleNamespace", "EasyDict", "edict"):
             return "user"
