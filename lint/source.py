@@ -389,7 +389,7 @@ class SourceFile:
         if args.kwarg is not None:
             kinds[args.kwarg.arg] = Kind.PY
         saved = (self._flow_locals, self._flow_kinds, self._flow_params)  # a callee's kinds are computed mid-flow
-        self._flow_locals = self._local_names(f) & set(self.imports)
+        self._flow_locals = self._local_names(f)
         self._flow_kinds = kinds
         self._flow_params = self._params(f)
         try:
@@ -399,23 +399,19 @@ class SourceFile:
         return kinds
 
     def _local_names(self, f: FunctionInfo) -> set[str]:
-        """Names bound in the function (parameters, assignments, loop targets, imports inside it)."""
-        names = set(self._params(f))
+        """Names bound in the function that are also imports of the file (``time = []``): parameters and
+        stores, read from the cached walk of the function."""
+        imports = self.imports
         a = f.node.args
+        names = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs) if p.arg in imports}
         for extra in (a.vararg, a.kwarg):
-            if extra is not None:
+            if extra is not None and extra.arg in imports:
                 names.add(extra.arg)
-        stack: list[ast.AST] = list(f.node.body)
-        while stack:
-            n = stack.pop()
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-                names.add(n.id)
+        for n in self.walk_function(f):
+            if type(n) is ast.Name and n.id in imports and type(n.ctx) is ast.Store:  # type: ignore[attr-defined]
+                names.add(n.id)  # type: ignore[attr-defined]
             elif isinstance(n, (ast.Global, ast.Nonlocal)):
                 names.difference_update(n.names)
-                continue
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                continue
-            stack.extend(ast.iter_child_nodes(n))
         return names
 
     def _tensor_uses(self, f: FunctionInfo) -> tuple[set[str], set[str]]:

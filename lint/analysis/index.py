@@ -13,6 +13,7 @@ linting), and only files that call an exporter (``torch.onnx.export``, ``torch.j
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -57,18 +58,51 @@ _CHAIN = frozenset({"eval", "train", "to", "cuda", "cpu", "half", "float", "doub
                     "fuse", "module"})
 
 
-@dataclass
 class Block:
-    """A top-level class or function found by the scan."""
+    """A top-level class or function found by the scan. What its body calls is read on first use (only runs
+    with export roots need it)."""
 
-    name: str
-    kind: str  # "class" | "def"
-    path: str
-    line: int
-    bases: tuple[str, ...] = ()
-    calls: frozenset[str] = frozenset()
-    forward_calls: frozenset[str] = frozenset()  # imported names called bare in the class's ``def forward``
-    runtime: bool = False  # the class names an inference runtime (a wrapper, not a model)
+    __slots__ = ("name", "kind", "path", "line", "bases", "_text", "_start", "_end", "_calls", "_forward_calls",
+                 "_runtime")
+
+    def __init__(self, name: str, kind: str, path: str, line: int, bases: tuple[str, ...] = (), text: str = "",
+                 start: int = 0, end: int = 0) -> None:
+        self.name, self.kind, self.path, self.line, self.bases = name, kind, path, line, bases
+        self._text, self._start, self._end = text, start, end
+        self._calls: frozenset[str] | None = None
+        self._forward_calls: frozenset[str] | None = None
+        self._runtime: bool | None = None
+
+    def __repr__(self) -> str:
+        return f"Block({self.name!r}, {self.kind!r}, {self.path!r}, {self.line})"
+
+    @property
+    def calls(self) -> frozenset[str]:
+        """Every name called in the block (``f(...)`` and ``obj.f(...)``)."""
+        if self._calls is None:
+            self._calls = frozenset(_CALL_RE.findall(self._text, self._start, self._end))
+        return self._calls
+
+    @property
+    def forward_calls(self) -> frozenset[str]:
+        """Names the file imports that the class's ``def forward`` calls bare (``decode(out)``)."""
+        if self._forward_calls is None:
+            out: frozenset[str] = frozenset()
+            fm = _FORWARD_RE.search(self._text, self._start, self._end) if self.kind == "class" else None
+            if fm is not None:
+                nxt = _METHOD_RE.search(self._text, fm.end(), self._end)
+                called = _BARE_CALL_RE.findall(self._text, fm.end(), nxt.start() if nxt else self._end)
+                imported = _from_imports(self._text)
+                out = frozenset(c for c in called if c in imported)
+            self._forward_calls = out
+        return self._forward_calls
+
+    @property
+    def runtime(self) -> bool:
+        """The class names an inference runtime (a wrapper that runs a model, not a model)."""
+        if self._runtime is None:
+            self._runtime = _RUNTIME_RE.search(self._text, self._start, self._end) is not None
+        return self._runtime
 
 
 @dataclass
@@ -160,13 +194,15 @@ class RunIndex:
         """Model classes of other files of the run, in the reach of the export roots, whose ``forward`` calls
         ``function`` by a name it imports. Only where the roots are known: without them a helper called from
         some module's ``forward`` (often an eager inference wrapper around the model) is not linted."""
+        reach = self.reach
+        if reach is None:
+            return []
         if self._callers is None:
             self._callers = {}
             for blocks in self.blocks.values():
                 for b in blocks:
                     for c in b.forward_calls:
                         self._callers.setdefault(c, []).append(b)
-        reach = self.reach
         return [b for b in self._callers.get(function, ()) if b.path != path and not b.runtime
                 and not _LOSS_CLASS.search(b.name)
                 and self.module_status(b.name) is not ModuleStatus.NOT_MODULE
@@ -174,6 +210,8 @@ class RunIndex:
 
     def feeds_forward(self, path: str) -> bool:
         """Whether a module-level function of this file is called from another file's model ``forward``."""
+        if self.reach is None:
+            return False
         if self._feeding is None:
             self._feeding = set()
             for blocks in self.blocks.values():
@@ -207,28 +245,14 @@ def scan_text(path: str, text: str, index: RunIndex, parsed: "SourceFile | None"
     """Add the top-level classes and functions of one file to the index (regular-expression scan); ``parsed``
     is the file already parsed, when the caller has it."""
     matches = list(_BLOCK_RE.finditer(text))
-    imported: set[str] | None = None
     line, last = 1, 0
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        body = text[m.end():end]
         line += text.count("\n", last, m.start())
         last = m.start()
         kind, name = m.group(1), m.group(2)
         bases = _split_bases(m.group(3)) if kind == "class" else ()
-        calls = frozenset(_CALL_RE.findall(body))
-        fwd: frozenset[str] = frozenset()
-        runtime = False
-        if kind == "class":
-            fm = _FORWARD_RE.search(body)
-            if fm is not None:
-                if imported is None:
-                    imported = _from_imports(text)
-                nxt = _METHOD_RE.search(body, fm.end())
-                called = _BARE_CALL_RE.findall(body, fm.end(), nxt.start() if nxt else len(body))
-                fwd = frozenset(c for c in called if c in imported)
-            runtime = _RUNTIME_RE.search(body) is not None
-        index.blocks.setdefault(name, []).append(Block(name, kind, path, line, bases, calls, fwd, runtime))
+        index.blocks.setdefault(name, []).append(Block(name, kind, path, line, bases, text, m.end(), end))
     if any(marker in text for marker in _EXPORT_MARKERS):
         if parsed is None:
             tree = _parse(text)
@@ -241,7 +265,8 @@ def scan_text(path: str, text: str, index: RunIndex, parsed: "SourceFile | None"
         index.roots.extend(find_roots(path, text, parsed.tree))
 
 
-def _from_imports(text: str) -> set[str]:
+@functools.lru_cache(maxsize=32)
+def _from_imports(text: str) -> frozenset[str]:
     """Names bound by ``from x import a, b as c`` anywhere in the file."""
     out: set[str] = set()
     for m in _FROM_IMPORT_RE.finditer(text):
@@ -249,7 +274,7 @@ def _from_imports(text: str) -> set[str]:
             part = part.split("#")[0].strip()
             if part:
                 out.add(part.split(" as ")[-1].strip())
-    return out
+    return frozenset(out)
 
 
 def find_roots(path: str, text: str, tree: ast.Module | None = None) -> list[Root]:

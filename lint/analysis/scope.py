@@ -68,6 +68,7 @@ class FileScope:
         self._classes: dict[int, Decision] = {}
         self._by_name = {c.name: c for c in src.classes}
         self._entries: list[tuple[FunctionInfo, str]] | None = None
+        self._runtime_aliases: dict[str, str] | None = None  # import alias -> runtime module
         #: module functions that are entries because another file's forward calls them
         self.cross_file: set[int] = set()
 
@@ -105,21 +106,29 @@ class FileScope:
         return Decision(False, f"not an nn.Module ({why})")
 
     def _runtime_used(self, cls: ast.ClassDef) -> str:
-        """The inference runtime a class drives (imports or names it), or ""."""
-        text = self.src.text
-        if not any(r in text for r in RUNTIMES) and "dnn" not in text and "lite" not in text:
+        """The inference runtime a class drives (it imports one, or names a module-level import of one), or ""."""
+        from .index import _RUNTIME_RE
+
+        if self._runtime_aliases is None:
+            text = self.src.text
+            self._runtime_aliases = {}
+            if _RUNTIME_RE.search(text) is not None or "tensorflow.lite" in text:
+                for alias, quals in self.src.imports.items():
+                    for q in quals:
+                        if q.split(".")[0] in RUNTIMES or q.startswith(("cv2.dnn", "tensorflow.lite")):
+                            self._runtime_aliases[alias] = q.split(".")[0]
+                self._runtime_aliases[""] = ""  # the file names a runtime: look inside its classes
+        if not self._runtime_aliases:
             return ""
-        for n in ast.walk(cls):
-            names: list[str] = []
-            if isinstance(n, ast.Import):
-                names = [a.name for a in n.names]
-            elif isinstance(n, ast.ImportFrom) and n.module and not n.level:
-                names = [n.module]
-            elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
-                names = sorted(self.src.qualnames(n))
-            for q in names:
-                if q.split(".")[0] in RUNTIMES or q.startswith(("cv2.dnn", "tensorflow.lite")):
-                    return q.split(".")[0] if q.split(".")[0] in RUNTIMES else q
+        body = "\n".join(self.src.lines[cls.lineno - 1:cls.end_lineno or cls.lineno])
+        m = _RUNTIME_RE.search(body)
+        if m is not None and re.search(r"\bimport\b", body):
+            line = next((ln for ln in body.splitlines() if m.group(0) in ln and "import" in ln), "")
+            if line:
+                return m.group(0)
+        for alias, module in self._runtime_aliases.items():
+            if alias and re.search(rf"\b{re.escape(alias)}\.", body):
+                return module
         return ""
 
     def _base_qualnames(self, base: ast.expr) -> list[str]:
