@@ -216,6 +216,9 @@ def receiver_kind(src: SourceFile, node: ast.AST, scope: ast.AST | None = None, 
         values = _bindings(src, scope).get(node.id) or (
             _bindings(src, src.tree).get(node.id) if scope is not src.tree else None
         )
+        if not values and node.id in src.imports:
+            # a module or name imported from elsewhere: `utils.get_binding_shape(...)` is the user's helper
+            return "trt" if _is_trt_name(src, node) else "user"
         if not values:
             return "unknown"
         kinds = {_value_kind(src, v, scope, depth) for v in values}
