@@ -21,6 +21,7 @@ from .selectors import resolve
 
 if TYPE_CHECKING:
     from .analysis.index import RunIndex
+    from .source import SourceFile
 
 SOURCE_SUFFIXES = (".py", ".pyi")
 PARALLEL_MIN_FILES = 64  # below this, starting worker processes costs more than it saves
@@ -195,7 +196,7 @@ class Runner:
                 data = read_bytes(item.path, item.display, MAX_SOURCE_BYTES)
                 text = decode(data, item.display) if isinstance(data, bytes) else data
                 if isinstance(text, str):
-                    yield item.display, text
+                    yield item.display, text[1:] if text.startswith("\ufeff") else text
 
         try:
             return build_index(texts(), self.config.models)
@@ -227,7 +228,12 @@ class Runner:
     def _lint_source(self, item: Input, result: Result) -> Iterator[Finding]:
         from .loaders.source import load_source
 
-        loaded = load_source(item.path, item.display, self.target)
+        pre = self.index.export_files.get(item.display) if self.index is not None else None
+        if pre is not None and pre.target is None:  # parsed by the index already: no second parse
+            pre.target = self.target
+            loaded: SourceFile | Finding = pre
+        else:
+            loaded = load_source(item.path, item.display, self.target)
         if isinstance(loaded, Finding):
             yield from self._filter([loaded], item.display, [], "")
             return
