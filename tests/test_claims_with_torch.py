@@ -232,3 +232,34 @@ def test_trt111_links_export_and_build_across_files(tmp_path: Path) -> None:
         os.chdir(cwd)
     assert _dims(tmp_path / "net.onnx", "input") == [["batch", 4]]  # what the build script must give a profile for
     del torch
+
+
+def test_trt112_profile_names_an_input_the_export_does_not_have(tmp_path: Path) -> None:
+    """TRT112: the export (one file) names its input 'images'; the build script's profile names 'input'."""
+    require("torch")
+    (tmp_path / "export.py").write_text(
+        "import torch\n\n\ndef main(out):\n"
+        "    model = torch.nn.Sequential(torch.nn.Linear(4, 4)).eval()\n"
+        "    torch.onnx.export(model, (torch.randn(2, 4),), out + '/net.onnx', input_names=['images'],\n"
+        "                      output_names=['y'], dynamo=False, dynamic_axes={'images': {0: 'batch'}})\n"
+    )
+    (tmp_path / "build.py").write_text(
+        "import tensorrt as trt\n\n\ndef build(builder, network, config, logger):\n"
+        "    parser = trt.OnnxParser(network, logger)\n"
+        "    parser.parse_from_file('net.onnx')\n"
+        "    profile = builder.create_optimization_profile()\n"
+        "    profile.set_shape('input', (1, 4), (8, 4), (16, 4))\n"
+        "    config.add_optimization_profile(profile)\n"
+    )
+    r = run_cli("check", "--isolated", "--output-format", "json", "--select", "TRT111,TRT112", str(tmp_path))
+    found = [(Path(f["path"]).name, f["line"], f["code"]) for f in json.loads(r.out)]
+    assert found == [("build.py", 8, "TRT112")], found
+    ns: dict[str, object] = {}
+    exec(compile((tmp_path / "export.py").read_text(), "export.py", "exec"), ns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ns["main"](str(tmp_path))  # type: ignore[operator]
+    import onnx
+
+    inputs = [i.name for i in onnx.load(str(tmp_path / "net.onnx")).graph.input]
+    assert inputs == ["images"] and _dims(tmp_path / "net.onnx", "input") == [["batch", 4]]
