@@ -342,7 +342,11 @@ def _resolve_model(node: ast.expr, line: int, assigns: dict[str, list[tuple[int,
         earlier = [v for ln, v in assigns.get(node.id, ()) if ln <= line]
         if earlier:
             return _resolve_model(earlier[-1], line, assigns, depth + 1)
-        return "", ""
+        if node.id in assigns:  # bound only later, or in a loop: not resolved
+            return "", ""
+        # a class or function itself (``torch.jit.script(fn)``); a parameter's name names no block of the
+        # run, so such a root stays unresolved (``roots_known``)
+        return node.id, ""
     if isinstance(node, ast.Attribute):
         # ``model.backbone`` (a submodule) or ``model.predict`` (an entry method): the model's root
         name, _ = _resolve_model(node.value, line, assigns, depth + 1)
