@@ -665,6 +665,8 @@ class SourceFile:
         if name is None:
             return env, env
         t_env, f_env = env, env
+        if when_true is Kind.TENSOR and env.get(name) == Kind.SHAPE:
+            when_true = None  # a shape value is a tensor only while tracing: code that checks is tracing-aware
         if when_true is not None:
             t_env = {**env, name: when_true}
         if when_false is not None:
