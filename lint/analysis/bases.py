@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import re
 
 
 class ModuleStatus(enum.Enum):
@@ -47,3 +48,9 @@ def status_of_qualname(qualname: str) -> ModuleStatus:
     if last in NOT_MODULE_BASE_NAMES or qualname.startswith(("typing.", "abc.", "enum.", "collections.")):
         return ModuleStatus.NOT_MODULE
     return ModuleStatus.UNKNOWN
+
+
+# inference runtimes: a class that drives one runs an exported model, it is not one
+RUNTIMES = frozenset({"onnxruntime", "tensorrt", "openvino", "tflite_runtime", "coremltools", "pycuda",
+                      "tritonclient", "ncnn", "MNN", "rknn", "rknnlite", "tvm", "polygraphy", "pyppl", "snpe"})
+_RUNTIME_RE = re.compile(r"\b(?:" + "|".join(sorted(RUNTIMES)) + r"|cv2\.dnn|tensorflow\.lite)\b")

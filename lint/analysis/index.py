@@ -23,11 +23,9 @@ if TYPE_CHECKING:
     from ..source import SourceFile
 
 from . import EXPORT_MARKERS as _EXPORT_MARKERS
-from .bases import ModuleStatus, status_of_qualname
+from .bases import _RUNTIME_RE, ModuleStatus, status_of_qualname
 
 _LOSS_CLASS = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")  # as analysis.scope.LOSS_CLASS
-_RUNTIME_RE = re.compile(r"\b(?:onnxruntime|tensorrt|openvino|tflite_runtime|coremltools|pycuda|tritonclient|"
-                         r"ncnn|polygraphy|cv2\.dnn)\b")
 
 # exporter qualified name -> label shown by --show-scope
 EXPORTERS = {

@@ -28,15 +28,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .bases import AUTOGRAD_FUNCTION, ModuleStatus, status_of_qualname
+from .bases import _RUNTIME_RE, AUTOGRAD_FUNCTION, RUNTIMES, ModuleStatus, status_of_qualname
 
 if TYPE_CHECKING:
     from ..source import FunctionInfo, SourceFile
     from .index import RunIndex
 
-# inference runtimes: a class that drives one wraps an exported model (ONNX Runtime, TensorRT, OpenVINO, ...)
-RUNTIMES = frozenset({"onnxruntime", "tensorrt", "openvino", "tflite_runtime", "coremltools", "pycuda", "tritonclient",
-                      "paddle", "ncnn", "MNN", "rknn", "rknnlite", "tvm", "polygraphy"})
+
 LOSS_CLASS = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")
 LOSS_METHOD = re.compile(r"(^|_)loss(es)?($|_)")
 SKIP_DECORATORS = frozenset({"torch.jit.unused", "torch.jit.ignore", "torch.jit._script_if_tracing",
@@ -107,8 +105,6 @@ class FileScope:
 
     def _runtime_used(self, cls: ast.ClassDef) -> str:
         """The inference runtime a class drives (it imports one, or names a module-level import of one), or ""."""
-        from .index import _RUNTIME_RE
-
         if self._runtime_aliases is None:
             text = self.src.text
             self._runtime_aliases = {}
@@ -127,7 +123,7 @@ class FileScope:
             if line:
                 return m.group(0)
         for alias, module in self._runtime_aliases.items():
-            if alias and re.search(rf"\b{re.escape(alias)}\.", body):
+            if alias and re.search(rf"\b{re.escape(alias)}\b", body):
                 return module
         return ""
 
