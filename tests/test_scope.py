@@ -112,6 +112,7 @@ def test_show_scope_explains_each_exclusion() -> None:
     assert "skipped body of `if` at line 57: training-only branch (mode == 'loss')" in out
     assert "skipped body of `if` at line 59: training-only branch (targets is not None)" in out
     assert "skipped else-branch of `if` at line 61: eager side of a tracing guard (torch.jit.is_tracing())" in out
+    assert "skipped what follows `if` at line 68 (the exported side leaves the function): training-only" in out
     assert "export roots: none found" in out
 
 

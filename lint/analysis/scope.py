@@ -289,9 +289,16 @@ def describe(src: SourceFile) -> list[str]:
             for node in ast.walk(f.node):
                 if isinstance(node, ast.If):
                     keep_body, keep_else, why = src.branch(node.test, params)
-                    if why:
+                    if not why:
+                        continue
+                    taken = node.body if keep_body else node.orelse
+                    dropped = node.orelse if keep_body else node.body
+                    if dropped:
                         side = "body" if not keep_body else "else-branch"
                         lines.append(f"    skipped {side} of `if` at line {node.lineno}: {why}")
+                    if taken and isinstance(taken[-1], (ast.Return, ast.Raise)):
+                        lines.append(f"    skipped what follows `if` at line {node.lineno} (the exported side "
+                                     f"leaves the function): {why}")
         elif f.cls is None or not scope.class_decision(f.cls).exported or f.node.name == "forward":
             continue  # reported with its class (or a plain helper nobody exports)
         else:
