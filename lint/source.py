@@ -118,6 +118,7 @@ class SourceFile:
         self._flow_locals: set[str] = set()
         self._flow_kinds: Kinds = Kinds()
         self._flow_params: frozenset[str] = frozenset()
+        self._branches: dict[int, tuple[bool, bool, str]] = {}
 
     @property
     def scope(self) -> FileScope:
@@ -312,10 +313,13 @@ class SourceFile:
                         kept.append(node.body if keep_body else node.orelse)
                     stack.extend(reversed(kept))
                     continue
+            if not (eval_path and isinstance(node, _BLOCK_STMTS)):
+                stack.extend(reversed(list(ast.iter_child_nodes(node))))
+                continue
             children: list[ast.AST] = []
             for _, value in ast.iter_fields(node):
                 if isinstance(value, list):
-                    if eval_path and value and isinstance(value[0], ast.stmt):
+                    if value and isinstance(value[0], ast.stmt):
                         children.extend(self.live(value, params))
                     else:
                         children.extend(v for v in value if isinstance(v, ast.AST))
@@ -324,18 +328,23 @@ class SourceFile:
             stack.extend(reversed(children))
 
     def branch(self, test: ast.expr, params: frozenset[str]) -> tuple[bool, bool, str]:
-        from .analysis.scope import branch_filter
+        """Which sides of an ``if`` an export runs (cached per test: the walk and the kinds both ask)."""
+        key = id(test)
+        got = self._branches.get(key)
+        if got is None:
+            from .analysis.scope import branch_filter
 
-        return branch_filter(self, test, params)
+            got = self._branches[key] = branch_filter(self, test, params)
+        return got
 
     def live(self, body: list[ast.stmt], params: frozenset[str]) -> list[ast.stmt]:
         """The statements of a block that an export runs: up to an ``if`` whose exported side always returns."""
         for i, stmt in enumerate(body):
-            if isinstance(stmt, ast.If):
-                keep_body, keep_else, _ = self.branch(stmt.test, params)
+            if type(stmt) is ast.If:
+                keep_body, keep_else, _ = self.branch(stmt.test, params)  # type: ignore[attr-defined]
                 if keep_body and keep_else:
                     continue
-                taken = stmt.body if keep_body else stmt.orelse
+                taken = stmt.body if keep_body else stmt.orelse  # type: ignore[attr-defined]
                 if taken and isinstance(taken[-1], (ast.Return, ast.Raise)):
                     return body[: i + 1]
         return body
@@ -897,6 +906,10 @@ def _rooted_at_self(node: ast.AST) -> bool:
 
 
 _STMT_LISTS = ("body", "orelse", "finalbody")
+# statements holding statement lists (where an early exit can end the exported path)
+_BLOCK_STMTS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.FunctionDef,
+                ast.AsyncFunctionDef, ast.ExceptHandler, ast.match_case, ast.Match) + (
+                    (getattr(ast, "TryStar"),) if hasattr(ast, "TryStar") else ())
 
 
 def _tensor_annotated(p: ast.arg) -> bool:
