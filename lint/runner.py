@@ -181,6 +181,7 @@ class Runner:
 
     def build_index(self, items: list[Input]) -> RunIndex | None:
         """The run-level index (classes, bases, export roots) over every source file of the run."""
+        self._single = False
         if not self.source_rules and not self.config.models:
             return None
         if sum(1 for i in items if i.kind == "source") <= 1:
