@@ -51,6 +51,26 @@ TARGET_NAMES = frozenset({"target", "targets", "gt", "gts", "labels", "gt_labels
                           "gt_masks", "gt_instances", "batch_gt_instances", "annotations", "y_true", "ground_truth"})
 
 
+# devices a TensorRT deployment never exports on: branches for them (``if x.device.type == "mps":``) are
+# workarounds the export does not take
+OTHER_DEVICES = frozenset({"mps", "xla", "npu", "hpu", "xpu", "mlu", "musa"})
+
+
+def _is_device_type(node: ast.expr) -> bool:
+    """``x.device.type`` or ``device.type``."""
+    if not (isinstance(node, ast.Attribute) and node.attr == "type"):
+        return False
+    v = node.value
+    return (isinstance(v, ast.Attribute) and v.attr == "device") or (isinstance(v, ast.Name) and "device" in v.id)
+
+
+def _constants(node: ast.expr) -> set[str]:
+    """The string constants of ``"mps"`` or ``("mps", "npu")``; empty for anything else."""
+    elts = node.elts if isinstance(node, (ast.Tuple, ast.List, ast.Set)) else [node]
+    out = {e.value for e in elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+    return out if len(out) == len(elts) else set()
+
+
 @dataclass(frozen=True)
 class Decision:
     exported: bool
@@ -262,6 +282,12 @@ def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[
                 return False, f"training-only branch ({left.id} is not None)"
             if isinstance(op, ast.Is):
                 return True, f"training-only branch ({left.id} is not None)"
+        if _is_device_type(left) and _constants(right) and _constants(right) <= OTHER_DEVICES:
+            devices = "/".join(sorted(_constants(right)))
+            if isinstance(op, (ast.Eq, ast.In)):
+                return False, f"a branch for the {devices} device, not the one an export runs on"
+            if isinstance(op, (ast.NotEq, ast.NotIn)):
+                return True, f"a branch for the {devices} device, not the one an export runs on"
         if isinstance(right, ast.Constant) and isinstance(right.value, str) and "loss" in right.value.lower():
             if isinstance(op, ast.Eq):
                 return False, f"training-only branch ({ast.unparse(test)})"
