@@ -352,5 +352,6 @@ def describe_run(index: RunIndex | None) -> list[str]:
         why = index.opaque or "a root is not defined in the linted files"
         out.append(f"reach: unknown ({why}): every nn.Module counts as exported")
     else:
-        out.append(f"reach: {len(reach)} classes and functions; model code outside it is not linted")
+        n = len(reach)
+        out.append(f"reach: {n} class and function name{'s' if n != 1 else ''}; model code outside it is not linted")
     return out
