@@ -19,13 +19,13 @@ class HostSyncInForward(SourceRule):
     """A CPU round-trip or host sync inside `forward` (or a method `forward` calls).
 
     ## What it does
-    Flags, in `forward` and the methods and module functions it calls, every call that takes tensor data to
-    the host: `.item()`, `.tolist()`, `.numpy()`, `.cpu()` (so also `.detach().cpu()`), `.to("cpu")`,
+    Flags, in `forward` and the methods and module functions it calls, every call that takes tensor data to the
+    host: `.item()`, `.tolist()`, `.numpy()`, `.cpu()` (so also `.detach().cpu()`), `.to("cpu")`,
     `float()`/`int()`/`bool()` of a tensor, NumPy functions applied to tensors, `torch.from_numpy`, and
-    `torch.tensor(...)` built from tensor values, so also `int(mask.sum())` on any `forward` parameter read as
-    a tensor. Shape reads (`x.shape[0]`, `x.size(1)`) are not flagged. Only exported code is read: `forward` of `nn.Module` subclasses and what it calls, without losses,
-    runtime wrappers, training-only branches and the eager side of tracing guards (docs/export-scope.md;
-    `trtlint --show-scope` shows what counts).
+    `torch.tensor(...)` built from tensor values, so also `int(mask.sum())` on any `forward` parameter read as a
+    tensor. Shape reads (`x.shape[0]`, `x.size(1)`) are not flagged. Only exported code is read: `forward` of
+    `nn.Module` subclasses and what it calls, without losses, runtime wrappers, training-only branches and the eager
+    side of tracing guards (docs/export-scope.md; `trtlint --show-scope` shows what counts).
 
     ## Why it matters for TensorRT
     `torch.jit.trace` and the TorchScript ONNX exporter record the value read on the host as a constant: the

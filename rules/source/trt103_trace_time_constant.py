@@ -24,16 +24,16 @@ class TraceTimeConstant(SourceRule):
     """A Python value computed at trace time in `forward`: it becomes a constant of the exported graph.
 
     ## What it does
-    In `forward` and what it calls, flags (as warnings) Python or NumPy randomness and clock reads, which
-    tracing evaluates once; and (as notes) shape values turned into Python numbers that then size the graph:
-    `int(x.shape[0])`/`float(x.size(1))`, loops over `range(x.size(0))`, and `for t in tensor` loops, which
-    trace unrolls for the example's size; and (as warnings) a shape turned into a tensor with
-    `torch.tensor(x.size())`/`torch.tensor(x.shape)`, which tracing records as a constant (torch warns
-    "torch.tensor results are registered as constants in the trace"). Code that only runs in training mode, or
-    on the eager side of a tracing guard, is skipped; `time`/`random` count only where they name the imported
-    module, not a local variable. Only exported code is read: `forward` of `nn.Module` subclasses and what it calls, without losses,
-    runtime wrappers, training-only branches and the eager side of tracing guards (docs/export-scope.md;
-    `trtlint --show-scope` shows what counts).
+    In `forward` and what it calls, flags (as warnings) Python or NumPy randomness and clock reads, which tracing
+    evaluates once; and (as notes) shape values turned into Python numbers that then size the graph:
+    `int(x.shape[0])`/`float(x.size(1))`, loops over `range(x.size(0))`, and `for t in tensor` loops, which trace
+    unrolls for the example's size; and (as warnings) a shape turned into a tensor with
+    `torch.tensor(x.size())`/`torch.tensor(x.shape)`, which tracing records as a constant (torch warns "torch.tensor
+    results are registered as constants in the trace"). Code that only runs in training mode, or on the eager side
+    of a tracing guard, is skipped; `time`/`random` count only where they name the imported module, not a local
+    variable. Only exported code is read: `forward` of `nn.Module` subclasses and what it calls, without losses,
+    runtime wrappers, training-only branches and the eager side of tracing guards (docs/export-scope.md; `trtlint
+    --show-scope` shows what counts).
 
     ## Why it matters for TensorRT
     The exported ONNX graph and the engine built from it keep the example input's value: a "random" choice

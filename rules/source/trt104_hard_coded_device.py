@@ -26,12 +26,11 @@ class HardCodedDevice(SourceRule):
     """A device written into `forward`: `.cuda()`, `.to("cuda")`, `device="cuda:0"`, or a new tensor with no device.
 
     ## What it does
-    In `forward` and what it calls, flags `.cuda()`, `.to("cuda")`/`.to(torch.device("cuda:0"))`,
-    `device="cuda..."` literals (warnings), and, as notes, tensors created by `torch.zeros`/`ones`/`arange`/
-    `full`/`tensor`/... without a `device=` argument, which land on the CPU whatever device the inputs are on.
-    Only exported code is read: `forward` of `nn.Module` subclasses and what it calls, without losses,
-    runtime wrappers, training-only branches and the eager side of tracing guards (docs/export-scope.md;
-    `trtlint --show-scope` shows what counts).
+    In `forward` and what it calls, flags `.cuda()`, `.to("cuda")`/`.to(torch.device("cuda:0"))`, `device="cuda..."`
+    literals (warnings), and, as notes, tensors created by `torch.zeros`/`ones`/`arange`/ `full`/`tensor`/...
+    without a `device=` argument, which land on the CPU whatever device the inputs are on. Only exported code is
+    read: `forward` of `nn.Module` subclasses and what it calls, without losses, runtime wrappers, training-only
+    branches and the eager side of tracing guards (docs/export-scope.md; `trtlint --show-scope` shows what counts).
 
     ## Why it matters for TensorRT
     Traced and scripted graphs record the device: a TorchScript module traced on `cuda:0` fails or copies on
