@@ -293,6 +293,15 @@ def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[
                 return False, f"training-only branch ({ast.unparse(test)})"
             if isinstance(op, ast.NotEq):
                 return True, f"training-only branch ({ast.unparse(test)})"
+        if isinstance(left, ast.Name) and left.id in params and isinstance(right, ast.Constant) \
+                and right.value == "predict":
+            # the mode convention of mmengine's BaseModel.forward: "tensor" returns the raw network outputs (what
+            # an export records), "predict" post-processes them into data samples for eager inference
+            why = f"eager post-processing branch ({ast.unparse(test)}; \"tensor\" mode is what gets exported)"
+            if isinstance(op, ast.Eq):
+                return False, why
+            if isinstance(op, ast.NotEq):
+                return True, why
     return None
 
 
