@@ -186,6 +186,8 @@ def _mode_before(src: SourceFile, scope: object, target: str, call: ast.Call) ->
         if not before(node, call):
             continue
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and _assigns(node, target):
+            if _ends_after(node, call):
+                continue  # `model = Wrapper(model)` around the call asked about: the binding comes after it
             value = node.value
             bound = True
             inner = _strip_moves(value) if value is not None else None
@@ -215,6 +217,12 @@ def _mode_before(src: SourceFile, scope: object, target: str, call: ast.Call) ->
         ):
             state, where = "eval-not-called", node.lineno
     return state, where, bound
+
+
+def _ends_after(node: ast.AST, call: ast.AST) -> bool:
+    """``node`` is not finished before ``call`` starts (it encloses it): ``model = Wrapper(model)``."""
+    end = (getattr(node, "end_lineno", None) or 0, getattr(node, "end_col_offset", None) or 0)
+    return end > (call.lineno, call.col_offset)  # type: ignore[attr-defined]
 
 
 def _root_is_module(src: SourceFile, scope: object, target: str, call: ast.Call) -> bool:
