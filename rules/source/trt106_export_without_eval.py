@@ -254,7 +254,7 @@ def _wraps_eval_model(src: SourceFile, call: ast.Call, ctor: ast.Call) -> bool:
     params = set()
     if scope is not None:
         params = {a.arg for a in (*scope.node.args.posonlyargs, *scope.node.args.args, *scope.node.args.kwonlyargs)}
-    for arg in [*ctor.args, *(k.value for k in ctor.keywords)]:
+    for kw, arg in [*((None, a) for a in ctor.args), *((k.arg, k.value) for k in ctor.keywords)]:
         arg = _strip_moves(arg)
         if _is_eval_call(arg):
             return True
@@ -263,8 +263,11 @@ def _wraps_eval_model(src: SourceFile, call: ast.Call, ctor: ast.Call) -> bool:
             state, _, bound = _mode_before(src, scope, text, ctor)
             if state == "eval":
                 return True
-            named_model = any(w in text.lower().rsplit(".", 1)[-1] for w in _MODEL_WORDS)
-            from_elsewhere = isinstance(arg, ast.Attribute) or (arg.id in params and not bound)
+            named_model = any(w in name.lower() for name in (text.rsplit(".", 1)[-1], kw or "") for w in _MODEL_WORDS)
+            # a parameter or attribute, or the result of a helper, registry or lookup (``sam_registry[k](...)``):
+            # the mode was decided where the model was made, as for that value exported directly
+            from_elsewhere = isinstance(arg, ast.Attribute) or (arg.id in params and not bound) \
+                or (bound and state == "unknown")
             if named_model and from_elsewhere:
                 return True
     return False
