@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from .compat import Target
+from .analysis.scope import TRACING_GUARD
 
 if TYPE_CHECKING:
     from .analysis.index import RunIndex
@@ -119,6 +120,9 @@ class SourceFile:
         self._flow_kinds: Kinds = Kinds()
         self._flow_params: frozenset[str] = frozenset()
         self._branches: dict[int, tuple[bool, bool, str]] = {}
+        #: ids of nodes on the exported side of a tracing guard (``if torch.onnx.is_in_onnx_export(): ...``): code
+        #: written for the exporter, where a value read on the host is frozen on purpose (TRT102/TRT103 skip them)
+        self.for_exporter: set[int] = set()
 
     @property
     def scope(self) -> FileScope:
@@ -293,7 +297,8 @@ class SourceFile:
         training-only branches (``if self.training:`` bodies, ``if not self.training:`` else-branches, branches
         on ``targets is not None``, ``mode == "loss"``), the eager side of tracing-aware guards
         (``torch.jit.is_tracing()``, ``torch.onnx.is_in_onnx_export()``, ...) and what follows an early
-        ``return`` in the exported branch (``if not self.training: return y`` ends the exported path).
+        ``return`` in the exported branch (``if not self.training: return y`` ends the exported path). The nodes of
+        the exported side of a tracing guard are walked and also collected in :attr:`for_exporter`.
         """
         params = self._params(f)
         stack: list[ast.AST] = list(reversed(self.live(f.node.body, params) if eval_path else f.node.body))
@@ -303,10 +308,13 @@ class SourceFile:
             if isinstance(node, ast.ClassDef):
                 continue
             if eval_path and isinstance(node, (ast.If, ast.IfExp)):
-                keep_body, keep_else, _ = self.branch(node.test, params)
+                keep_body, keep_else, why = self.branch(node.test, params)
                 if not (keep_body and keep_else):
                     kept: list[ast.AST] = []  # the test is a mode or tracing check: nothing to lint in it
                     if isinstance(node, ast.If):
+                        if why.startswith(TRACING_GUARD):  # written for the exporter: host reads there are deliberate
+                            taken = node.body if keep_body else node.orelse
+                            self.for_exporter.update(id(n) for t in taken for n in ast.walk(t))
                         kept += self.live(node.body, params) if keep_body else []
                         kept += self.live(node.orelse, params) if keep_else else []
                     else:

@@ -46,6 +46,7 @@ TRACING_PREDICATES = frozenset({
     "torchvision._is_tracing", "torch._C._get_tracing_state", "torch.fx._symbolic_trace.is_fx_tracing",
     "torch._utils.is_compiling",
 })
+TRACING_GUARD = "eager side of a tracing guard"
 # parameter names that carry training targets: ``if targets is not None:`` branches compute the loss
 TARGET_NAMES = frozenset({"target", "targets", "gt", "gts", "labels", "gt_labels", "gt_bboxes", "gt_boxes",
                           "gt_masks", "gt_instances", "batch_gt_instances", "annotations", "y_true", "ground_truth"})
@@ -112,6 +113,9 @@ class FileScope:
         runtime = self._runtime_used(cls)
         if runtime:
             return Decision(False, f"a runtime wrapper (uses {runtime}): it runs an exported model, it is not one")
+        shape = self._not_a_model_shape(cls)
+        if shape:
+            return Decision(False, shape)
         status, why = self.module_status(cls)
         if status is not ModuleStatus.NOT_MODULE and index is not None and index.reach is not None \
                 and cls.name not in index.reach:
@@ -122,6 +126,11 @@ class FileScope:
         if status is ModuleStatus.UNKNOWN:
             return Decision(True, f"base {why} not resolved in this run: treated as an nn.Module")
         return Decision(False, f"not an nn.Module ({why})")
+
+    def _not_a_model_shape(self, cls: ast.ClassDef) -> str:
+        """Why the class's own structure says it is training, evaluation or eager post-processing code ("" if
+        nothing does): see :func:`training_or_eager_shape`."""
+        return training_or_eager_shape(self.src, cls)
 
     def _runtime_used(self, cls: ast.ClassDef) -> str:
         """The inference runtime a class drives (it imports one, or names a module-level import of one), or ""."""
@@ -273,7 +282,7 @@ def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[
             and test.value.id == "self":
         return False, "training-only branch (self.training)"
     if isinstance(test, ast.Call) and not test.args and src.qualnames(test.func) & TRACING_PREDICATES:
-        return True, f"eager side of a tracing guard ({ast.unparse(test.func)}())"
+        return True, f"{TRACING_GUARD} ({ast.unparse(test.func)}())"
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         left, op, right = test.left, test.ops[0], test.comparators[0]
         if isinstance(left, ast.Name) and left.id in TARGET_NAMES and left.id in params \
@@ -331,6 +340,11 @@ def describe(src: SourceFile) -> list[str]:
                     if dropped:
                         side = "body" if not keep_body else "else-branch"
                         lines.append(f"    skipped {side} of `if` at line {node.lineno}: {why}")
+                    if taken and why.startswith(TRACING_GUARD):
+                        side = "body" if keep_body else "else-branch"
+                        lines.append(f"    {side} of `if` at line {node.lineno}: the exported side of a tracing "
+                                     "guard, written for the exporter (values read on the host there are frozen on "
+                                     "purpose: no TRT102/TRT103)")
                     if taken and isinstance(taken[-1], (ast.Return, ast.Raise)):
                         lines.append(f"    skipped what follows `if` at line {node.lineno} (the exported side "
                                      f"leaves the function): {why}")
@@ -364,3 +378,125 @@ def describe_run(index: RunIndex | None) -> list[str]:
         n = len(reach)
         out.append(f"reach: {n} class and function name{'s' if n != 1 else ''}; model code outside it is not linted")
     return out
+
+
+# ---------------------------------------------------------------- structural signals of non-exported classes
+# a required ``forward`` parameter named like training targets: an exported forward takes inputs, not labels
+TARGET_PARAM = re.compile(r"^(targets?|labels?|gt|gts|gt_\w+|\w+_targets?|local_labels?|label_part|ground_truths?|"
+                          r"y_true)$")
+# a module of a package or file named for losses (``losses/ghm.py``, ``loss/regularizer/co2.py``, ``iou_loss.py``)
+LOSS_PATH = re.compile(r"(^|[/\\_])loss(es)?([/\\_.]|$)", re.IGNORECASE)
+# torch.distributed collectives: they need a process group, which an export (one process) does not record
+COLLECTIVES = frozenset({"all_gather", "all_gather_into_tensor", "all_gather_object", "all_reduce", "broadcast",
+                         "broadcast_object_list", "reduce", "reduce_scatter", "reduce_scatter_tensor", "all_to_all",
+                         "all_to_all_single", "barrier", "gather", "scatter", "send", "recv"})
+# estimator libraries: a module wrapping one runs fit/predict on the host, there is no graph to export
+ESTIMATORS = ("sklearn", "cuml", "xgboost", "lightgbm", "faiss")
+
+
+def _forward_of(cls: ast.ClassDef) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    return next((n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "forward"),
+                None)
+
+
+def _forward_methods(cls: ast.ClassDef) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """``forward`` and the methods of the class it calls through ``self.m(...)``, transitively (loss methods
+    left out); every method when the class has no ``forward``."""
+    methods = {n.name: n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    if "forward" not in methods:
+        return list(methods.values())
+    out: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    work, seen = ["forward"], set()
+    while work:
+        name = work.pop()
+        if name in seen or name not in methods or (LOSS_METHOD.search(name.lower()) and name != "forward"):
+            continue
+        seen.add(name)
+        out.append(methods[name])
+        for n in ast.walk(methods[name]):
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self":
+                work.append(n.attr)
+    return out
+
+
+def _required_params(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    a = fn.args
+    pos = [*a.posonlyargs, *a.args]
+    required = [p.arg for p in pos[:len(pos) - len(a.defaults)]]
+    required += [p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None]
+    return [n for n in required if n not in ("self", "cls")]
+
+
+def _is_dict_value(node: ast.AST) -> bool:
+    return isinstance(node, ast.Dict) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                                          and node.func.id == "dict")
+
+
+def _returns_list_of_dicts(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """The name (or ``[...]``) a forward returns when it is a list of dicts built in Python ("" otherwise):
+    ``[{"boxes": b} for ...]``, a list filled by ``.append({...})``, or a parameter whose items get string keys
+    assigned (``results[i]["masks"] = ...``)."""
+    appended: set[str] = set()
+    keyed: set[str] = set()
+    comps: set[str] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" \
+                and isinstance(node.func.value, ast.Name) and node.args and _is_dict_value(node.args[0]):
+            appended.add(node.func.value.id)
+        elif isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Constant) \
+                        and isinstance(t.slice.value, str) and isinstance(t.value, ast.Subscript) \
+                        and isinstance(t.value.value, ast.Name):
+                    keyed.add(t.value.value.id)
+                if isinstance(t, ast.Name) and isinstance(node.value, ast.ListComp) and _is_dict_value(node.value.elt):
+                    comps.add(t.id)
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Return) and node.value is not None:
+            v = node.value
+            if isinstance(v, ast.ListComp) and _is_dict_value(v.elt):
+                return "[{...} for ...]"
+            if isinstance(v, ast.Name) and v.id in appended | keyed | comps:
+                return v.id
+    return ""
+
+
+def training_or_eager_shape(src: SourceFile, cls: ast.ClassDef) -> str:
+    """Structural reasons why a class is not exported model code, "" when none holds:
+
+    - its ``forward`` requires a parameter named like training targets (``labels``, ``targets``, ``gt_*``):
+      margin losses, sampled classifiers, loss helpers;
+    - it is defined in a module of a package or file named for losses (``losses/``, ``*_loss.py``);
+    - it calls ``torch.distributed`` collectives (``all_gather``, ``broadcast``, ...): distributed training or
+      evaluation code, which needs a process group that an export does not record;
+    - it names an estimator library (scikit-learn, cuML, XGBoost, LightGBM, faiss): fit/predict on the host;
+    - its ``forward`` returns a list of dicts built in Python or makes PIL images: eager post-processing of a
+      model's outputs (an exported graph returns tensors).
+    """
+    fwd = _forward_of(cls)
+    if fwd is not None:
+        targets = [n for n in _required_params(fwd) if TARGET_PARAM.match(n)]
+        if targets:
+            return f"training-only: forward requires training targets (`{targets[0]}`)"
+    if LOSS_PATH.search(src.path):
+        return "training-only: defined in a loss module (by its path)"
+    estimator_aliases = {a for a, qs in src.imports.items() if any(q.split(".")[0] in ESTIMATORS for q in qs)}
+    for node in (n for f in _forward_methods(cls) for n in ast.walk(f)):
+        if isinstance(node, ast.Call):
+            quals = src.qualnames(node.func)
+            hit = next((q for q in quals if q.startswith("torch.distributed.")
+                        and q.rsplit(".", 1)[-1] in COLLECTIVES), None)
+            if hit:
+                return (f"distributed training or evaluation code (calls {hit}): an export records one process, "
+                        "without a process group")
+        if estimator_aliases and isinstance(node, ast.Name) and node.id in estimator_aliases:
+            return f"wraps an estimator ({node.id}): it runs fit/predict on the host, there is no graph to export"
+    if fwd is not None:
+        lod = _returns_list_of_dicts(fwd)
+        if lod:
+            return (f"eager post-processing: forward returns a list of dicts built in Python (`{lod}`), not tensors "
+                    "an exported graph can return")
+        pil = {a for a, qs in src.imports.items() if any(q == "PIL" or q.startswith("PIL.") for q in qs)}
+        if pil and any(isinstance(n, ast.Name) and n.id in pil for n in ast.walk(fwd)):
+            return "eager post-processing: forward makes PIL images"
+    return ""

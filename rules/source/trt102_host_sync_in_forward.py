@@ -25,7 +25,8 @@ class HostSyncInForward(SourceRule):
     `torch.tensor(...)` built from tensor values, so also `int(mask.sum())` on any `forward` parameter read as a
     tensor. Shape reads (`x.shape[0]`, `x.size(1)`) are not flagged. Only exported code is read: `forward` of
     `nn.Module` subclasses and what it calls, without losses, runtime wrappers, training-only branches and the eager
-    side of tracing guards (docs/export-scope.md; `trtlint --show-scope` shows what counts).
+    side of tracing guards (docs/export-scope.md; `trtlint --show-scope` shows what counts). On the exporter's side
+    of a tracing guard (`if torch.onnx.is_in_onnx_export(): ...`) a host read is taken as a deliberate constant.
 
     ## Why it matters for TensorRT
     `torch.jit.trace` and the TorchScript ONNX exporter record the value read on the host as a constant: the
@@ -64,8 +65,8 @@ class HostSyncInForward(SourceRule):
             where = f"`{f.node.name}`" + ("" if f.node.name == "forward" else " (called from forward)")
             typed = _typed_not_tensor(f.node)
             for node in src.walk_function(f):
-                if not isinstance(node, ast.Call):
-                    continue
+                if not isinstance(node, ast.Call) or id(node) in src.for_exporter:
+                    continue  # (on the exporter's side of a tracing guard a host read is a deliberate constant)
                 fn = node.func
                 if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and fn.value.id in typed:
                     continue  # `x: Instances` ... `x.to("cpu")`: a method of that type, not of a tensor

@@ -33,7 +33,7 @@ class TraceTimeConstant(SourceRule):
     of a tracing guard, is skipped; `time`/`random` count only where they name the imported module, not a local
     variable. Only exported code is read: `forward` of `nn.Module` subclasses and what it calls, without losses,
     runtime wrappers, training-only branches and the eager side of tracing guards (docs/export-scope.md; `trtlint
-    --show-scope` shows what counts).
+    --show-scope` shows what counts); the exporter's side of a tracing guard freezes values on purpose.
 
     ## Why it matters for TensorRT
     The exported ONNX graph and the engine built from it keep the example input's value: a "random" choice
@@ -67,6 +67,8 @@ class TraceTimeConstant(SourceRule):
         for f in src.forward_functions():
             kinds = src.kinds(f)
             for node in src.walk_function(f):
+                if id(node) in src.for_exporter:
+                    continue  # the exporter's side of a tracing guard: what it freezes, it freezes on purpose
                 if isinstance(node, ast.Call):
                     names = src.qualnames(node.func)
                     hit = next((label for n in names for p, label in NONDETERMINISM.items() if n.startswith(p)
