@@ -307,6 +307,8 @@ class SourceFile:
             yield node
             if isinstance(node, ast.ClassDef):
                 continue
+            if eval_path and isinstance(node, ast.If) and not node.orelse and _debug_only(f.node, node):
+                continue  # ``if torch.isnan(x).any(): print(...)``: a normal input never takes it, it only reports
             if eval_path and isinstance(node, (ast.If, ast.IfExp)):
                 keep_body, keep_else, why = self.branch(node.test, params)
                 if not (keep_body and keep_else):
@@ -710,6 +712,10 @@ class SourceFile:
         for p in params:
             if _tensor_annotated(p):
                 out[p.arg] = Kind.TENSOR
+            elif _python_scalar_annotated(p) and out.get(p.arg) == Kind.HOST:
+                # ``def f(n: int)`` called with ``int(t)``: a Python number arrives; the host read that made it
+                # is the caller's (and reported there)
+                out[p.arg] = Kind.PY
             out.setdefault(p.arg, Kind.PY)
         return out
 
@@ -925,6 +931,45 @@ def _tensor_annotated(p: ast.arg) -> bool:
     if p.annotation is None:
         return False
     return ast.unparse(p.annotation).replace("Optional[", "").rstrip("]") in TENSOR_ANNOTATIONS
+
+
+NONFINITE_CHECKS = frozenset({"isnan", "isinf", "isfinite", "isneginf", "isposinf"})
+REPORTS = frozenset({"print", "warn", "warning", "error", "info", "debug", "exception", "critical", "breakpoint",
+                     "set_trace", "log"})
+
+
+def _debug_only(fn: ast.AST, node: ast.If) -> bool:
+    """A debug branch: the test checks for NaN/Inf (``x.isnan().any()``, ``torch.isinf(x).any()``) and the body
+    reports (print, logging, warnings, raise, a debugger) without binding anything the rest of the function reads."""
+    def last(call: ast.AST) -> str:
+        f = call.func if isinstance(call, ast.Call) else None
+        return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+
+    if not any(isinstance(n, ast.Call) and last(n) in NONFINITE_CHECKS for n in ast.walk(node.test)):
+        return False
+    inside = {id(n) for b in node.body for n in ast.walk(b)}
+    reports = False
+    bound: set[str] = set()
+    for n in (n for b in node.body for n in ast.walk(b)):
+        if isinstance(n, ast.Raise) or (isinstance(n, ast.Call) and last(n) in REPORTS):
+            reports = True
+        elif isinstance(n, (ast.Return, ast.Yield, ast.Global, ast.Nonlocal)):
+            return False
+        elif isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.ctx, ast.Store):
+            return False  # ``self.x = ...``/``x[i] = ...``: state that outlives the branch
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            bound.add(n.id)
+    if not reports:
+        return False
+    return not any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in bound and id(n) not in inside
+                   for n in ast.walk(fn))
+
+
+def _python_scalar_annotated(p: ast.arg) -> bool:
+    """``n: int``, ``x: float``, ``flag: Optional[bool]``: a parameter annotated as a Python scalar."""
+    if p.annotation is None:
+        return False
+    return ast.unparse(p.annotation).replace("Optional[", "").rstrip("]") in ("int", "float", "bool", "complex")
 
 
 def _returns(f: FunctionInfo) -> Iterator[ast.expr]:

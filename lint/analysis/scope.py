@@ -330,7 +330,13 @@ def describe(src: SourceFile) -> list[str]:
                         for g, why in scope.entry_functions() if g is f), "called from exported code")
             lines.append(f"  exported  {name} (line {f.node.lineno}): {how}")
             params = src._params(f)
+            from ..source import _debug_only
+
             for node in ast.walk(f.node):
+                if isinstance(node, ast.If) and not node.orelse and _debug_only(f.node, node):
+                    lines.append(f"    skipped `if` at line {node.lineno}: debug-only branch (a NaN/Inf check that "
+                                 "only reports; a normal input never takes it)")
+                    continue
                 if isinstance(node, ast.If):
                     keep_body, keep_else, why = src.branch(node.test, params)
                     if not why:

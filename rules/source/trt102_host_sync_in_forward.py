@@ -96,8 +96,11 @@ class HostSyncInForward(SourceRule):
             return "`torch.from_numpy` builds a tensor from host data"
         if any(n.startswith("numpy.") for n in names) and any(src.kind(a, kinds) == Kind.TENSOR for a in call.args):
             return "a NumPy function applied to a tensor copies it to the host"
-        if names & {"torch.tensor", "torch.as_tensor"} and call.args and src.kind(call.args[0], kinds) >= Kind.HOST:
-            return "`torch.tensor(...)` of tensor values round-trips through the host"
+        if names & {"torch.tensor", "torch.as_tensor"} and call.args:
+            k = src.kind(call.args[0], kinds)
+            # ``torch.as_tensor(t)`` of a tensor returns it (cast or moved on the device): no host copy
+            if k == Kind.HOST or (k == Kind.TENSOR and "torch.tensor" in names):
+                return "`torch.tensor(...)` of tensor values round-trips through the host"
         return ""
 
 

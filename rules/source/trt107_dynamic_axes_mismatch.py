@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from trtlint.finding import Finding, Severity
@@ -18,7 +19,8 @@ class DynamicAxesMismatch(SourceRule):
     `names.append(...)` before the call; anything else that may change them makes them unknown, and an unknown
     value is never read as empty). It reports keys that name no input or output; `dynamic_axes` without
     `input_names`/`output_names`; negative axes; axes beyond the rank of an example input written as
-    `torch.randn(...)`; and a dynamic batch axis on an output while no input has one.
+    `torch.randn(...)`; and a dynamic batch axis on an output while no input has one (an output whose axis 0 is
+    named for something else, `{0: "num_detections"}`, is a data-dependent count, not a batch).
     What happens depends on the exporter, as measured with torch 2.14.1 (`tests/test_claims_with_torch.py`),
     which `dynamo=` or the target's torch selects:
     - an unmatched key: the TorchScript exporter (`dynamo=False`) ignores it and the axis stays static; the
@@ -115,8 +117,14 @@ class DynamicAxesMismatch(SourceRule):
             spec = axes.get(name)
             return isinstance(spec, (dict, list, tuple)) and 0 in list(spec)
 
+        def named_other(name: str) -> bool:
+            # ``{0: "num_predictions"}``: axis 0 of a flat output named for a count, not a batch
+            spec = axes.get(name)
+            dim = spec.get(0) if isinstance(spec, dict) else None
+            return isinstance(dim, str) and BATCH_NAME.search(dim) is None
+
         in_dyn = [n for n in inputs if has_batch(n)]
-        out_dyn = [n for n in outputs if has_batch(n)]
+        out_dyn = [n for n in outputs if has_batch(n) and not named_other(n)]
         torch_v = src.target.torch if src.target is not None else None
         if in_dyn and outputs and not out_dyn and torch_v is not None and torch_v[:2] < MEASURED_TORCH:
             yield self.finding(
@@ -134,6 +142,8 @@ class DynamicAxesMismatch(SourceRule):
 
 
 MEASURED_TORCH = (2, 14)
+# dimension names that say batch: ``batch``, ``batch_size``, ``bs``, ``b``, ``n``, ``N``
+BATCH_NAME = re.compile(r"batch|^(bs|b|n|N)$", re.IGNORECASE)
 
 
 def _unmatched(exporter: str | None) -> str:
