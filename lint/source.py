@@ -304,11 +304,11 @@ class SourceFile:
         stack: list[ast.AST] = list(reversed(self.live(f.node.body, params) if eval_path else f.node.body))
         while stack:
             node = stack.pop()
+            if eval_path and isinstance(node, ast.If) and not node.orelse and _debug_only(f.node, node):
+                continue  # ``if torch.isnan(x).any(): print(...)``: a normal input never takes it, it only reports
             yield node
             if isinstance(node, ast.ClassDef):
                 continue
-            if eval_path and isinstance(node, ast.If) and not node.orelse and _debug_only(f.node, node):
-                continue  # ``if torch.isnan(x).any(): print(...)``: a normal input never takes it, it only reports
             if eval_path and isinstance(node, (ast.If, ast.IfExp)):
                 keep_body, keep_else, why = self.branch(node.test, params)
                 if not (keep_body and keep_else):

@@ -163,3 +163,41 @@ def test_helpers_of_other_files_and_entry_points_not_named_forward(tmp_path: Pat
     r = run_cli("check", "--isolated", "--show-scope", ".", cwd=tmp_path)
     assert "exported  decode (line 1): called from the forward of Det (pkg/det.py:5)" in r.out
     assert "torch.jit.trace(model.infer) at export.py:6 -> Det.infer" in r.out
+
+
+GHM = """\
+import torch
+import torch.nn as nn
+
+
+class GHMC(nn.Module):
+    def forward(self, pred, weight):
+        return pred.sum() / max(weight.sum().item(), 1.0)
+"""
+
+
+def test_classes_of_loss_modules_are_training_only(tmp_path: Path) -> None:
+    # the same class is model code in models/head.py and training-only in losses/ghm.py or models/ghm_loss.py
+    for rel in ("losses/ghm.py", "models/ghm_loss.py", "models/head.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(GHM)
+    assert _findings("--isolated", ".", cwd=tmp_path) == [("head.py", 7, "TRT102")]
+    r = run_cli("check", "--isolated", "--show-scope", "losses/ghm.py", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert "excluded  class GHMC (line 5): training-only: defined in a loss module (by its path)" in r.out
+
+
+def test_show_scope_explains_structural_exclusions() -> None:
+    r = run_cli("check", "--isolated", "--show-scope", str(FIXTURES / "source" / "trt1xx_shapes_clean.py"))
+    assert r.code == 0, r.err
+    out = r.out
+    assert "excluded  class MarginHead (line 11): training-only: forward requires training targets (`labels`)" in out
+    assert "excluded  class KnnEval (line 23): distributed training or evaluation code (calls " \
+           "torch.distributed.broadcast)" in out
+    assert "excluded  class LogReg (line 33): wraps an estimator (LogisticRegression)" in out
+    assert "excluded  class PostProcess (line 42): eager post-processing: forward returns a list of dicts" in out
+    assert "excluded  class PostProcessMasks (line 49): eager post-processing: forward returns a list of dicts " \
+           "built in Python (`results`)" in out
+    assert "excluded  class PostProcessPanoptic (line 56): eager post-processing: forward makes PIL images" in out
+    assert "skipped `if` at line 68: debug-only branch (a NaN/Inf check that only reports" in out
+    assert "body of `if` at line 71: the exported side of a tracing guard, written for the exporter" in out

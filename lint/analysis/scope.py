@@ -24,6 +24,7 @@ the eager side of tracing-aware guards (see ``branch_filter``).
 from __future__ import annotations
 
 import ast
+import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -400,6 +401,18 @@ COLLECTIVES = frozenset({"all_gather", "all_gather_into_tensor", "all_gather_obj
 ESTIMATORS = ("sklearn", "cuml", "xgboost", "lightgbm", "faiss")
 
 
+def _project_path(path: str) -> str:
+    """The path as the project sees it: relative to the working directory when it lies below it, so that the
+    folders above the project (``/home/me/loss-experiments/...``) say nothing about its code."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return os.path.basename(path)
+    if rel.startswith(".."):
+        return os.path.basename(path)
+    return rel
+
+
 def _forward_of(cls: ast.ClassDef) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     return next((n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "forward"),
                 None)
@@ -484,7 +497,7 @@ def training_or_eager_shape(src: SourceFile, cls: ast.ClassDef) -> str:
         targets = [n for n in _required_params(fwd) if TARGET_PARAM.match(n)]
         if targets:
             return f"training-only: forward requires training targets (`{targets[0]}`)"
-    if LOSS_PATH.search(src.path):
+    if LOSS_PATH.search(_project_path(src.path)):
         return "training-only: defined in a loss module (by its path)"
     estimator_aliases = {a for a, qs in src.imports.items() if any(q.split(".")[0] in ESTIMATORS for q in qs)}
     for node in (n for f in _forward_methods(cls) for n in ast.walk(f)):
@@ -495,8 +508,10 @@ def training_or_eager_shape(src: SourceFile, cls: ast.ClassDef) -> str:
             if hit:
                 return (f"distributed training or evaluation code (calls {hit}): an export records one process, "
                         "without a process group")
-        if estimator_aliases and isinstance(node, ast.Name) and node.id in estimator_aliases:
-            return f"wraps an estimator ({node.id}): it runs fit/predict on the host, there is no graph to export"
+    if estimator_aliases:
+        used = next((n.id for n in ast.walk(cls) if isinstance(n, ast.Name) and n.id in estimator_aliases), None)
+        if used:
+            return f"wraps an estimator ({used}): it runs fit/predict on the host, there is no graph to export"
     if fwd is not None:
         lod = _returns_list_of_dicts(fwd)
         if lod:

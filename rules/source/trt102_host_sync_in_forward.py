@@ -100,7 +100,7 @@ class HostSyncInForward(SourceRule):
             k = src.kind(call.args[0], kinds)
             # ``torch.as_tensor(t)`` of a tensor returns it (cast or moved on the device): no host copy
             if k == Kind.HOST or (k == Kind.TENSOR and "torch.tensor" in names):
-                return "`torch.tensor(...)` of tensor values round-trips through the host"
+                return f"`{src.segment(fn)}(...)` of tensor values round-trips through the host"
         return ""
 
 
