@@ -9,11 +9,14 @@ Decisions, in order (the first that applies wins), for each class:
    exported model and is not one, even when it subclasses ``nn.Module``;
 4. a loss, criterion, matcher or assigner by its name (``*Loss*``, ``*Criterion``, ``*Matcher``,
    ``*Assigner``): training-only;
-5. outside the reach of the run's export roots, when every root is resolved: not exported;
-6. an ``nn.Module`` subclass (bases resolved in the file, through imports by qualified name, across the files
+5. shaped like training, evaluation or eager post-processing code (:func:`training_or_eager_shape`: a forward
+   that requires training targets, a loss module by its path, ``torch.distributed`` collectives, an estimator
+   wrapper, a forward returning lists of dicts or PIL images): not exported;
+6. outside the reach of the run's export roots, when every root is resolved: not exported;
+7. an ``nn.Module`` subclass (bases resolved in the file, through imports by qualified name, across the files
    of the run, and the usual base classes of torch, torchvision, timm, mmengine, Lightning, transformers and
    diffusers by name): exported; a base nothing resolves is treated as a module (nothing true is lost);
-7. anything else (no base, ``object``, ``ABC``, a dataset, a runtime wrapper around ONNX Runtime or
+8. anything else (no base, ``object``, ``ABC``, a dataset, a runtime wrapper around ONNX Runtime or
    TensorRT): not model code.
 
 Methods follow their class, except methods decorated ``@torch.jit.unused``, ``@torch.jit.ignore`` or

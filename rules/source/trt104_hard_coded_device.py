@@ -29,7 +29,8 @@ class HardCodedDevice(SourceRule):
     ## What it does
     In `forward` and what it calls, flags `.cuda()`, `.to("cuda")`/`.to(torch.device("cuda:0"))`, `device="cuda..."`
     literals (warnings), and, as notes, tensors created by `torch.zeros`/`ones`/`arange`/ `full`/`tensor`/...
-    without a `device=` argument, which land on the CPU whatever device the inputs are on. Only exported code is
+    without a `device=` argument, which land on the CPU whatever device the inputs are on (`torch.as_tensor(t)` of a
+    tensor keeps that tensor's device and is not reported). Only exported code is
     read: `forward` of `nn.Module` subclasses and what it calls, without losses, runtime wrappers, training-only
     branches and the eager side of tracing guards (docs/export-scope.md; `trtlint --show-scope` shows what counts).
 
