@@ -416,6 +416,24 @@ def _project_path(path: str) -> str:
     return rel
 
 
+# what a forward building a list of dicts must contain, checked on its text before its tree is walked
+_DICT_LIST_TEXT = re.compile(r"\.append\(\s*(\{|dict\()|\[\s*(\{|dict\()|\]\s*\[\s*['\"]")
+
+
+def _file_imports(src: SourceFile) -> tuple[bool, set[str], set[str]]:
+    """(the file imports torch.distributed, aliases of estimator libraries, aliases of PIL), once per file."""
+    key = ("scope-imports",)
+    got = src.cache.get(key)
+    if got is None:
+        quals = [(a, q) for a, qs in src.imports.items() for q in qs]
+        got = src.cache[key] = (
+            any(q.startswith("torch.distributed") for _, q in quals),
+            {a for a, q in quals if q.split(".")[0] in ESTIMATORS},
+            {a for a, q in quals if q == "PIL" or q.startswith("PIL.")},
+        )
+    return got  # type: ignore[return-value]
+
+
 def _forward_of(cls: ast.ClassDef) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     return next((n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "forward"),
                 None)
@@ -502,25 +520,25 @@ def training_or_eager_shape(src: SourceFile, cls: ast.ClassDef) -> str:
             return f"training-only: forward requires training targets (`{targets[0]}`)"
     if LOSS_PATH.search(_project_path(src.path)):
         return "training-only: defined in a loss module (by its path)"
-    estimator_aliases = {a for a, qs in src.imports.items() if any(q.split(".")[0] in ESTIMATORS for q in qs)}
-    for node in (n for f in _forward_methods(cls) for n in ast.walk(f)):
-        if isinstance(node, ast.Call):
-            quals = src.qualnames(node.func)
-            hit = next((q for q in quals if q.startswith("torch.distributed.")
-                        and q.rsplit(".", 1)[-1] in COLLECTIVES), None)
-            if hit:
-                return (f"distributed training or evaluation code (calls {hit}): an export records one process, "
-                        "without a process group")
+    dist_imported, estimator_aliases, pil = _file_imports(src)
+    if dist_imported:
+        for node in (n for f in _forward_methods(cls) for n in ast.walk(f)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in COLLECTIVES:
+                quals = src.qualnames(node.func)
+                hit = next((q for q in quals if q.startswith("torch.distributed.")), None)
+                if hit:
+                    return (f"distributed training or evaluation code (calls {hit}): an export records one process, "
+                            "without a process group")
     if estimator_aliases:
         used = next((n.id for n in ast.walk(cls) if isinstance(n, ast.Name) and n.id in estimator_aliases), None)
         if used:
             return f"wraps an estimator ({used}): it runs fit/predict on the host, there is no graph to export"
     if fwd is not None:
-        lod = _returns_list_of_dicts(fwd)
+        text = "\n".join(src.lines[fwd.lineno - 1:fwd.end_lineno or fwd.lineno])
+        lod = _returns_list_of_dicts(fwd) if _DICT_LIST_TEXT.search(text) else ""
         if lod:
             return (f"eager post-processing: forward returns a list of dicts built in Python (`{lod}`), not tensors "
                     "an exported graph can return")
-        pil = {a for a, qs in src.imports.items() if any(q == "PIL" or q.startswith("PIL.") for q in qs)}
         if pil and any(isinstance(n, ast.Name) and n.id in pil for n in ast.walk(fwd)):
             return "eager post-processing: forward makes PIL images"
     return ""
