@@ -421,13 +421,13 @@ _DICT_LIST_TEXT = re.compile(r"\.append\(\s*(\{|dict\()|\[\s*(\{|dict\()|\]\s*\[
 
 
 def _file_imports(src: SourceFile) -> tuple[bool, set[str], set[str]]:
-    """(the file imports torch.distributed, aliases of estimator libraries, aliases of PIL), once per file."""
+    """(the file may call torch.distributed, aliases of estimator libraries, aliases of PIL), once per file."""
     key = ("scope-imports",)
     got = src.cache.get(key)
     if got is None:
         quals = [(a, q) for a, qs in src.imports.items() for q in qs]
         got = src.cache[key] = (
-            any(q.startswith("torch.distributed") for _, q in quals),
+            "distributed" in src.text,  # ``import torch.distributed as dist`` or ``torch.distributed.x(...)``
             {a for a, q in quals if q.split(".")[0] in ESTIMATORS},
             {a for a, q in quals if q == "PIL" or q.startswith("PIL.")},
         )
