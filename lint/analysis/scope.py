@@ -253,6 +253,15 @@ def branch_filter(src: SourceFile, test: ast.expr, params: frozenset[str] = froz
     return (side, not side, why)
 
 
+def _has_tensor_mode(src: SourceFile) -> bool:
+    """Whether the file dispatches on a ``"tensor"`` mode (mmengine's convention), read once per file."""
+    key = ("tensor_mode",)
+    got = src.cache.get(key)
+    if got is None:
+        got = src.cache[key] = re.search(r"""(==|!=|\bin)\s*[\[(]?\s*['"]tensor['"]""", src.text) is not None
+    return bool(got)
+
+
 def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[bool, str] | None:
     """(True, why): only the body runs at export; (False, why): only the else-branch does."""
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
@@ -294,9 +303,10 @@ def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[
             if isinstance(op, ast.NotEq):
                 return True, f"training-only branch ({ast.unparse(test)})"
         if isinstance(left, ast.Name) and left.id in params and isinstance(right, ast.Constant) \
-                and right.value == "predict":
+                and right.value == "predict" and _has_tensor_mode(src):
             # the mode convention of mmengine's BaseModel.forward: "tensor" returns the raw network outputs (what
-            # an export records), "predict" post-processes them into data samples for eager inference
+            # an export records), "predict" post-processes them into data samples for eager inference; only
+            # where the file has a "tensor" mode (elsewhere "predict" may be the one inference path)
             why = f"eager post-processing branch ({ast.unparse(test)}; \"tensor\" mode is what gets exported)"
             if isinstance(op, ast.Eq):
                 return False, why
