@@ -8,7 +8,8 @@ Decisions, in order (the first that applies wins), for each class:
 3. a runtime wrapper (it imports or names ONNX Runtime, TensorRT, OpenVINO, ``cv2.dnn``, ...): it runs an
    exported model and is not one, even when it subclasses ``nn.Module``;
 4. a loss, criterion, matcher or assigner by its name (``*Loss*``, ``*Criterion``, ``*Matcher``,
-   ``*Assigner``): training-only;
+   ``*Assigner``): training-only; a data preprocessor (mmengine's ``BaseDataPreprocessor`` family, by its or
+   its base's name): it prepares the batch before the exported forward;
 5. outside the reach of the run's export roots, when every root is resolved: not exported;
 6. an ``nn.Module`` subclass (bases resolved in the file, through imports by qualified name, across the files
    of the run, and the usual base classes of torch, torchvision, timm, mmengine, Lightning, transformers and
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 
 
 LOSS_CLASS = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")
+# mmengine's BaseDataPreprocessor / ImgDataPreprocessor and the codebases' subclasses (DetDataPreprocessor,
+# SegDataPreProcessor, ...): collate, normalise and pad on the host before the model's forward
+PREPROCESSOR = re.compile(r"Data_?Pre[Pp]rocessor$")
 LOSS_METHOD = re.compile(r"(^|_)loss(es)?($|_)")
 SKIP_DECORATORS = frozenset({"torch.jit.unused", "torch.jit.ignore", "torch.jit._script_if_tracing",
                              "torch.jit.script_if_tracing"})
@@ -109,6 +113,9 @@ class FileScope:
             return Decision(False, "custom torch.autograd.Function: exported through symbolic() or as a custom op")
         if LOSS_CLASS.search(cls.name):
             return Decision(False, "training-only: a loss, criterion, matcher or assigner (by its name)")
+        if PREPROCESSOR.search(cls.name) or any(PREPROCESSOR.search(q.rsplit(".", 1)[-1]) for q in quals):
+            return Decision(False, "a data preprocessor (mmengine's BaseDataPreprocessor family): it prepares the "
+                            "batch before the exported forward runs")
         runtime = self._runtime_used(cls)
         if runtime:
             return Decision(False, f"a runtime wrapper (uses {runtime}): it runs an exported model, it is not one")
