@@ -15,7 +15,7 @@ class ModuleStatus(enum.Enum):
 # names from torch, torchvision, timm, mmengine/mmcv, Lightning, transformers and diffusers).
 MODULE_BASE_NAMES = frozenset({
     "Module", "Sequential", "ModuleList", "ModuleDict", "ScriptModule", "RecursiveScriptModule",
-    "LightningModule", "BaseModule", "BaseModel", "BaseDataPreprocessor", "ModelMixin", "PreTrainedModel",
+    "LightningModule", "BaseModule", "BaseModel", "ModelMixin", "PreTrainedModel",
     "PyTorchModelHubMixin",
 })
 # Package prefixes whose capitalised classes used as bases are modules (layers and models).

@@ -8,7 +8,8 @@ Decisions, in order (the first that applies wins), for each class:
 3. a runtime wrapper (it imports or names ONNX Runtime, TensorRT, OpenVINO, ``cv2.dnn``, ...): it runs an
    exported model and is not one, even when it subclasses ``nn.Module``;
 4. a loss, criterion, matcher or assigner by its name (``*Loss*``, ``*Criterion``, ``*Matcher``,
-   ``*Assigner``): training-only;
+   ``*Assigner``): training-only; a data preprocessor (mmengine's ``BaseDataPreprocessor`` family, by its or
+   its base's name): it prepares the batch before the exported forward;
 5. shaped like training, evaluation or eager post-processing code (:func:`training_or_eager_shape`: a forward
    that requires training targets, a loss module by its path, ``torch.distributed`` collectives, an estimator
    wrapper, a forward returning lists of dicts or PIL images): not exported;
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
 
 
 LOSS_CLASS = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")
+# mmengine's BaseDataPreprocessor / ImgDataPreprocessor and the codebases' subclasses (DetDataPreprocessor,
+# SegDataPreProcessor, ...): collate, normalise and pad on the host before the model's forward
+PREPROCESSOR = re.compile(r"Data_?Pre[Pp]rocessor$")
 LOSS_METHOD = re.compile(r"(^|_)loss(es)?($|_)")
 SKIP_DECORATORS = frozenset({"torch.jit.unused", "torch.jit.ignore", "torch.jit._script_if_tracing",
                              "torch.jit.script_if_tracing"})
@@ -114,6 +118,9 @@ class FileScope:
             return Decision(False, "custom torch.autograd.Function: exported through symbolic() or as a custom op")
         if LOSS_CLASS.search(cls.name):
             return Decision(False, "training-only: a loss, criterion, matcher or assigner (by its name)")
+        if PREPROCESSOR.search(cls.name) or any(PREPROCESSOR.search(q.rsplit(".", 1)[-1]) for q in quals):
+            return Decision(False, "a data preprocessor (mmengine's BaseDataPreprocessor family): it prepares the "
+                            "batch before the exported forward runs")
         runtime = self._runtime_used(cls)
         if runtime:
             return Decision(False, f"a runtime wrapper (uses {runtime}): it runs an exported model, it is not one")
@@ -266,6 +273,15 @@ def branch_filter(src: SourceFile, test: ast.expr, params: frozenset[str] = froz
     return (side, not side, why)
 
 
+def _has_tensor_mode(src: SourceFile) -> bool:
+    """Whether the file dispatches on a ``"tensor"`` mode (mmengine's convention), read once per file."""
+    key = ("tensor_mode",)
+    got = src.cache.get(key)
+    if got is None:
+        got = src.cache[key] = re.search(r"""(==|!=|\bin)\s*[\[(]?\s*['"]tensor['"]""", src.text) is not None
+    return bool(got)
+
+
 def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[bool, str] | None:
     """(True, why): only the body runs at export; (False, why): only the else-branch does."""
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
@@ -307,9 +323,10 @@ def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[
             if isinstance(op, ast.NotEq):
                 return True, f"training-only branch ({ast.unparse(test)})"
         if isinstance(left, ast.Name) and left.id in params and isinstance(right, ast.Constant) \
-                and right.value == "predict":
+                and right.value == "predict" and _has_tensor_mode(src):
             # the mode convention of mmengine's BaseModel.forward: "tensor" returns the raw network outputs (what
-            # an export records), "predict" post-processes them into data samples for eager inference
+            # an export records), "predict" post-processes them into data samples for eager inference; only
+            # where the file has a "tensor" mode (elsewhere "predict" may be the one inference path)
             why = f"eager post-processing branch ({ast.unparse(test)}; \"tensor\" mode is what gets exported)"
             if isinstance(op, ast.Eq):
                 return False, why
