@@ -45,6 +45,7 @@ _FORWARD_RE = re.compile(r"^[ \t]+def[ \t]+forward[ \t]*\(", re.MULTILINE)
 _METHOD_RE = re.compile(r"^[ \t]*(?:@|(?:async[ \t]+)?def[ \t])", re.MULTILINE)
 _BARE_CALL_RE = re.compile(r"(?<![.\w])([A-Za-z_]\w*)[ \t]*\(")  # f(...), not obj.f(...)
 _FROM_IMPORT_RE = re.compile(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]+(\([^)]*\)|[^\n]+)", re.MULTILINE)
+_LOSS_NAME = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")
 _CALL_RE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*\(")
 # methods that return the model itself (``Net().eval().to(dev)``)
 # calls that build a model from data the run cannot see (checkpoints, registries, configs, strings): a root
@@ -155,6 +156,17 @@ class RunIndex:
                     result = ModuleStatus.UNKNOWN
         self._status[name] = result
         return result
+
+    def built_by_model(self, name: str) -> str:
+        """The name of another class of the run, an ``nn.Module`` not named like a loss, whose body calls
+        ``name(...)`` (it builds it as a submodule: ``self.decoder = AttDecoder(...)``), or ""."""
+        for blocks in self.blocks.values():
+            for b in blocks:
+                if b.kind != "class" or b.name == name or _LOSS_NAME.search(b.name) or name not in b.calls:
+                    continue
+                if self.module_status(b.name) is not ModuleStatus.NOT_MODULE:
+                    return b.name
+        return ""
 
     # ------------------------------------------------------------ roots and reach
     @property

@@ -140,8 +140,13 @@ class FileScope:
 
     def _not_a_model_shape(self, cls: ast.ClassDef) -> str:
         """Why the class's own structure says it is training, evaluation or eager post-processing code ("" if
-        nothing does): see :func:`training_or_eager_shape`."""
-        return training_or_eager_shape(self.src, cls)
+        nothing does): see :func:`training_or_eager_shape`. A forward that requires targets does not count for a
+        class that another model class of the run builds as a submodule (a decoder fed placeholder labels at
+        inference is part of that model)."""
+        why = training_or_eager_shape(self.src, cls)
+        if why.startswith(TARGETS_WHY) and self.index is not None and self.index.built_by_model(cls.name):
+            return ""
+        return why
 
     def _runtime_used(self, cls: ast.ClassDef) -> str:
         """The inference runtime a class drives (it imports one, or names a module-level import of one), or ""."""
@@ -408,6 +413,7 @@ def describe_run(index: RunIndex | None) -> list[str]:
 
 
 # ---------------------------------------------------------------- structural signals of non-exported classes
+TARGETS_WHY = "training-only: forward requires training targets"
 # a required ``forward`` parameter named like training targets: an exported forward takes inputs, not labels
 TARGET_PARAM = re.compile(r"^(targets?|labels?|gt|gts|gt_\w+|\w+_targets?|local_labels?|label_part|ground_truths?|"
                           r"y_true)$")
@@ -534,7 +540,7 @@ def training_or_eager_shape(src: SourceFile, cls: ast.ClassDef) -> str:
     if fwd is not None:
         targets = [n for n in _required_params(fwd) if TARGET_PARAM.match(n)]
         if targets:
-            return f"training-only: forward requires training targets (`{targets[0]}`)"
+            return f"{TARGETS_WHY} (`{targets[0]}`)"
     if LOSS_PATH.search(_project_path(src.path)):
         return "training-only: defined in a loss module (by its path)"
     dist_imported, estimator_aliases, pil = _file_imports(src)
@@ -546,8 +552,11 @@ def training_or_eager_shape(src: SourceFile, cls: ast.ClassDef) -> str:
                 if hit:
                     return (f"distributed training or evaluation code (calls {hit}): an export records one process, "
                             "without a process group")
-    if estimator_aliases:
-        used = next((n.id for n in ast.walk(cls) if isinstance(n, ast.Name) and n.id in estimator_aliases), None)
+    if estimator_aliases and fwd is not None:
+        # in __init__ and what forward reaches: a mixture model fitted in a training label assigner does not count
+        init = [n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
+        used = next((n.id for f in [*init, *_forward_methods(cls)] for n in ast.walk(f)
+                     if isinstance(n, ast.Name) and n.id in estimator_aliases), None)
         if used:
             return f"wraps an estimator ({used}): it runs fit/predict on the host, there is no graph to export"
     if fwd is not None:
