@@ -254,7 +254,9 @@ def _wraps_eval_model(src: SourceFile, call: ast.Call, ctor: ast.Call) -> bool:
     params = set()
     if scope is not None:
         params = {a.arg for a in (*scope.node.args.posonlyargs, *scope.node.args.args, *scope.node.args.kwonlyargs)}
-    for kw, arg in [*((None, a) for a in ctor.args), *((k.arg, k.value) for k in ctor.keywords)]:
+    pairs: list[tuple[str | None, ast.AST]] = [*((None, a) for a in ctor.args),
+                                               *((k.arg, k.value) for k in ctor.keywords)]
+    for kw, arg in pairs:
         arg = _strip_moves(arg)
         if _is_eval_call(arg):
             return True
