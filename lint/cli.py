@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--isolated", action="store_true", help="ignore every configuration file")
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     c.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    c.add_argument("--show-scope", action="store_true",
+                   help="print which classes and functions are considered exported, and why; lint nothing")
     c.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
                    help="worker processes (default: one per CPU, up to 8, when there are many files; "
                         "at most 4 per CPU and 64)")
@@ -183,6 +185,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     runner = build_runner(cfg, args.target, _csv(args.select) or None, _csv(args.ignore) or None,
                           _csv(args.extend_select) or [], flag_prefix="--", debug=args.debug)
     target = runner.target
+    if args.show_scope:
+        sys.stdout.write(runner.show_scope(args.paths))
+        return EXIT_CLEAN
     jobs = max_jobs() if args.jobs > max_jobs() else args.jobs if args.jobs > 0 else min(os.cpu_count() or 1, 8)
     if stdin:
         from .stdin import lint_stdin

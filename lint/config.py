@@ -13,7 +13,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-KNOWN_KEYS = ("select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "target")
+KNOWN_KEYS = ("select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "target",
+              "models")
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache",
     "__pycache__", "node_modules", "build", "dist", ".eggs", "*.egg-info",
@@ -32,6 +33,8 @@ class Config:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
     target: str | None = None
+    #: export roots named by the user: "pkg.module:Class", "pkg.module:factory", "pkg.module:Class.method"
+    models: list[str] = field(default_factory=list)
     root: Path = field(default_factory=Path.cwd)  # folder of the pyproject.toml, or the working directory
     path: Path | None = None  # the pyproject.toml used
 
@@ -143,4 +146,10 @@ def load_config(pyproject: Path | None) -> Config:
     if target is not None and not isinstance(target, str):
         raise ConfigError(f"{pyproject}: [tool.trtlint] target must be a string such as \"trt10.8,torch2.4\"")
     cfg.target = target
+    cfg.models = _str_list(table.get("models", []), "models", pyproject)
+    for entry in cfg.models:
+        module, sep, obj = entry.partition(":")
+        if not sep or not all(p.isidentifier() for p in (*module.split("."), *obj.split("."))) or obj.count(".") > 1:
+            raise ConfigError(f'{pyproject}: [tool.trtlint] models entry {entry!r} must read "pkg.module:Class", '
+                              '"pkg.module:factory" or "pkg.module:Class.method"')
     return cfg

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from . import suppress
+from .analysis import EXPORT_MARKERS
 from .compat import Target
 from .config import Config
 from .finding import Finding
@@ -20,6 +21,7 @@ from .rules.tool.trt907_layer_unavailable import LayerUnavailable
 from .selectors import resolve
 
 if TYPE_CHECKING:
+    from .analysis.index import RunIndex
     from .source import SourceFile
 
 SOURCE_SUFFIXES = (".py", ".pyi")
@@ -165,6 +167,8 @@ class Runner:
             cls() for code, cls in rules.items() if code in enabled and issubclass(cls, OnnxRule)
         ]
         self._ignore_cache: dict[str, set[str]] = {}
+        self.index: RunIndex | None = None
+        self._single = False  # a run of one source file
 
     def run(self, paths: Iterable[str], jobs: int = 1) -> Result:
         """Lint ``paths``. With ``jobs`` > 1 and enough files, files are spread over worker processes;
@@ -180,6 +184,7 @@ class Runner:
             else:
                 items.append(item)
         result.files = len(items)
+        self.index = self.build_index(items)
         if jobs > 1 and len(items) >= PARALLEL_MIN_FILES:
             for found, tracebacks in _parallel(self, items, jobs):
                 result.findings.extend(found)
@@ -189,6 +194,58 @@ class Runner:
                 result.findings.extend(self.lint_isolated(item, result))
         result.findings.sort(key=lambda f: f.sort_key)
         return result
+
+    def show_scope(self, paths: Iterable[str]) -> str:
+        """The ``--show-scope`` report: per source file, what is exported and why; then the run's roots."""
+        from .analysis.scope import describe, describe_run
+        from .loaders.source import load_source
+
+        items = [i for i in discover(paths, self.config, False) if isinstance(i, Input) and i.kind == "source"]
+        self.index = self.build_index(items)
+        single = None
+        out: list[str] = []
+        for item in items:
+            loaded = load_source(item.path, item.display, self.target)
+            if isinstance(loaded, Finding):
+                out.append(f"{item.display}\n  not analysed: {loaded.message}")
+                continue
+            if self.index is None:
+                from .analysis.index import file_index
+
+                loaded.index = single = file_index(loaded, self.config.models)
+            else:
+                loaded.index = self.index
+            try:
+                out.append("\n".join(describe(loaded)))
+            except Exception as exc:  # never a traceback for bad input
+                out.append(f"{item.display}\n  not analysed: internal error {type(exc).__name__}: {exc}")
+        out.extend(describe_run(self.index or single))
+        return "\n".join(out) + "\n"
+
+    def build_index(self, items: list[Input]) -> RunIndex | None:
+        """The run-level index (classes, bases, export roots) over every source file of the run."""
+        self._single = False
+        if not self.source_rules and not self.config.models:
+            return None
+        if sum(1 for i in items if i.kind == "source") <= 1:
+            self._single = True
+            return None  # one file: its index is built from the parsed file in _lint_source
+        from .analysis.index import build_index
+        from .loaders.source import MAX_SOURCE_BYTES, decode, read_bytes
+
+        def texts() -> Iterator[tuple[str, str]]:
+            for item in items:
+                if item.kind != "source":
+                    continue
+                data = read_bytes(item.path, item.display, MAX_SOURCE_BYTES)
+                text = decode(data, item.display) if isinstance(data, bytes) else data
+                if isinstance(text, str):
+                    yield item.display, text[1:] if text.startswith("\ufeff") else text
+
+        try:
+            return build_index(texts(), self.config.models)
+        except Exception:  # the index only sharpens the scope: without it every module counts as exported
+            return None
 
     def lint_isolated(self, item: Input, result: Result) -> list[Finding]:
         try:
@@ -217,7 +274,12 @@ class Runner:
     def _lint_source(self, item: Input, result: Result) -> Iterator[Finding]:
         from .loaders.source import load_source
 
-        loaded = load_source(item.path, item.display, self.target)
+        pre = self.index.export_files.get(item.display) if self.index is not None else None
+        if pre is not None and pre.target is None:  # parsed by the index already: no second parse
+            pre.target = self.target
+            loaded: SourceFile | Finding = pre
+        else:
+            loaded = load_source(item.path, item.display, self.target)
         if isinstance(loaded, Finding):
             yield from self._filter([loaded], item.display, [], "")
             return
@@ -225,10 +287,18 @@ class Runner:
 
     def _check_source(self, loaded: "SourceFile", display: str, result: Result) -> Iterator[Finding]:
         text = loaded.text
+        if self.index is None and self._single and (self.config.models or any(m in text for m in EXPORT_MARKERS)):
+            from .analysis.index import file_index
+
+            loaded.index = file_index(loaded, self.config.models)
+        else:
+            loaded.index = self.index
         found: list[Finding] = []
         for rule in self.source_rules:
             tokens = getattr(rule, "requires_text", ())
-            if tokens and not any(t in text for t in tokens):
+            if tokens and not any(t in text for t in tokens) and not (
+                "forward" in tokens and loaded.index is not None and loaded.index.feeds_forward(display)
+            ):
                 continue
             found.extend(self._run_rule(rule, loaded, display, result))
         yield from self._filter(found, display, loaded.lines, text)
@@ -257,6 +327,7 @@ class Runner:
         from .loaders.source import parse_source
 
         result = Result(files=1)
+        self.index, self._single = None, True  # one buffer: its export scope comes from its own text, as for one file
         item = Input(display, display, "notebook" if kind_of(display) == "notebook" else "source", explicit=True)
         try:
             if item.kind == "notebook":

@@ -9,9 +9,14 @@ from __future__ import annotations
 import ast
 import enum
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from .compat import Target
+from .analysis.scope import TRACING_GUARD
+
+if TYPE_CHECKING:
+    from .analysis.index import RunIndex
+    from .analysis.scope import FileScope
 
 
 class Kind(enum.IntEnum):
@@ -49,13 +54,37 @@ TORCH_PY_FUNCS = frozenset(
     }
 )
 TENSOR_ANNOTATIONS = frozenset({"Tensor", "torch.Tensor", "torch.FloatTensor", "torch.LongTensor", "torch.BoolTensor"})
+# attributes and methods that only a tensor has among the values a ``forward`` receives: a parameter read this
+# way is a tensor (``mask.sum()``, ``scores.sigmoid()``), whatever its position
+TENSOR_USES = frozenset({
+    "shape", "ndim", "dim", "size", "view", "reshape", "permute", "transpose", "flatten", "unsqueeze", "squeeze",
+    "sum", "mean", "softmax", "sigmoid", "float", "half", "long", "bool", "contiguous", "expand", "expand_as",
+    "repeat", "masked_fill", "matmul", "argmax", "argmin", "amax", "amin", "clamp", "exp", "log", "detach",
+    "new_zeros", "new_ones", "new_full", "new_tensor", "new_empty", "type_as", "chunk", "unbind", "norm", "abs",
+    "sqrt", "numel", "topk", "gather", "nonzero", "item", "flip", "roll", "cumsum", "prod", "sign", "split_with_sizes",
+    "view_as", "reshape_as", "is_floating_point", "dtype", "device", "T", "mT",
+})
+CONTAINER_USES = frozenset({"items", "keys", "values", "get", "append", "extend", "pop", "update", "format",
+                            "startswith", "endswith", "lower", "upper", "strip", "join", "setdefault"})
+TENSOR_TYPES = frozenset({"torch.Tensor", "Tensor", "torch.FloatTensor", "torch.LongTensor", "torch.BoolTensor",
+                          "torch.nn.Parameter", "torch.nn.parameter.Parameter"})
+TYPE_GUARDS = frozenset({"torch.is_tensor"})
+
+
+class Kinds(dict):  # type: ignore[type-arg]
+    """Kinds of a function's local names. The dict holds, per name, the highest kind any binding gives it;
+    ``at`` holds the kind of each name *read* at that point of the flow (rebinding and type guards apply)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: dict[int, Kind] = {}
 
 
 @dataclass
 class FunctionInfo:
     node: ast.FunctionDef | ast.AsyncFunctionDef
     cls: ast.ClassDef | None
-    kinds: dict[str, Kind] | None = None
+    kinds: Kinds | None = None
 
 
 class SourceFile:
@@ -82,6 +111,27 @@ class SourceFile:
         self._walks: dict[tuple[int, bool], list[ast.AST]] = {}
         #: per-file memo for rule helpers (keys are tuples that start with the helper's name)
         self.cache: dict[tuple[object, ...], object] = {}
+        #: the run-level index (set by the runner before rules run; None for a file linted on its own)
+        self.index: RunIndex | None = None
+        self._scope: FileScope | None = None
+        # ``Name`` nodes that read a local variable whose name is also an import (``time``, ``random``)
+        self._shadowed: set[int] = set()
+        self._flow_locals: set[str] = set()
+        self._flow_kinds: Kinds = Kinds()
+        self._flow_params: frozenset[str] = frozenset()
+        self._branches: dict[int, tuple[bool, bool, str]] = {}
+        #: ids of nodes on the exported side of a tracing guard (``if torch.onnx.is_in_onnx_export(): ...``): code
+        #: written for the exporter, where a value read on the host is frozen on purpose (TRT102/TRT103 skip them)
+        self.for_exporter: set[int] = set()
+
+    @property
+    def scope(self) -> FileScope:
+        """Which classes and functions of this file are exported model code, and why (see analysis.scope)."""
+        if self._scope is None:
+            from .analysis.scope import FileScope
+
+            self._scope = FileScope(self, self.index)
+        return self._scope
 
     # ---------------------------------------------------------------- positions
     def _char_col(self, line: int, byte_col: int) -> int:
@@ -163,17 +213,26 @@ class SourceFile:
     def qualnames(self, node: ast.AST) -> set[str]:
         """Every dotted name an expression may refer to, through the file's imports (``F.relu`` -> torch.nn.functional.relu)."""
         if isinstance(node, ast.Name):
+            if id(node) in self._shadowed:
+                return {node.id}
             return set(self.imports.get(node.id, {node.id}))
         if isinstance(node, ast.Attribute):
             return {f"{q}.{node.attr}" for q in self.qualnames(node.value)}
         return set()
+
+    def is_local(self, node: ast.Name) -> bool:
+        """Whether a name read inside a function is a local variable that hides an import of the same name
+        (known once the function's kinds are computed)."""
+        return id(node) in self._shadowed
 
     def call_matches(self, call: ast.Call, names: frozenset[str] | set[str]) -> bool:
         return not self.qualnames(call.func).isdisjoint(names)
 
     # ---------------------------------------------------------------- forward scope
     def forward_functions(self) -> list[FunctionInfo]:
-        """``forward`` of every class, and what it calls in this file: ``self.<method>`` and module functions."""
+        """The exported functions of this file: ``forward`` of exported classes (see :attr:`scope`), entry
+        methods named by export roots, and what they call in this file (``self.<method>``, module functions),
+        except callees the scope rules out (``@torch.jit.unused``, loss methods)."""
         if self._forward is not None:
             return self._forward
         by_class: dict[int, dict[str, FunctionInfo]] = {}
@@ -185,11 +244,8 @@ class SourceFile:
                 module_funcs.setdefault(f.node.name, f)
         module_level = {id(n) for n in self.tree.body}
         module_funcs = {k: v for k, v in module_funcs.items() if id(v.node) in module_level}
-        work: list[FunctionInfo] = []
-        for methods in by_class.values():
-            fwd = methods.get("forward")
-            if fwd is not None:
-                work.append(fwd)
+        scope = self.scope
+        work: list[FunctionInfo] = [f for f, _ in scope.entry_functions()]
         seen: set[int] = set()
         result: list[FunctionInfo] = []
         while work:
@@ -198,7 +254,7 @@ class SourceFile:
                 continue
             seen.add(id(f.node))
             result.append(f)
-            methods = by_class.get(id(f.cls), {}) if f.cls is not None else {}
+            methods = self._methods_of(f.cls, by_class) if f.cls is not None else {}
             for node in self.walk_function(f):  # calls made only in training mode do not count
                 if isinstance(node, ast.Call):
                     fn = node.func
@@ -212,12 +268,19 @@ class SourceFile:
                         callee = methods[fn.attr]
                     elif isinstance(fn, ast.Name) and fn.id in module_funcs:
                         callee = module_funcs[fn.id]
-                    if callee is not None:
+                    if callee is not None and scope.function_decision(callee).exported:
                         self._callsites.setdefault(id(callee.node), []).append((f, node))
                         work.append(callee)
         result.sort(key=lambda f: f.node.lineno)
         self._forward = result
         return result
+
+    def _methods_of(self, cls: ast.ClassDef, by_class: dict[int, dict[str, FunctionInfo]]) -> dict[str, FunctionInfo]:
+        """Methods ``self.m`` may name: the class's own, then those of its bases in this file."""
+        out: dict[str, FunctionInfo] = {}
+        for c in reversed(self._lineage(cls)):
+            out.update(by_class.get(id(c), {}))
+        return out
 
     def walk_function(self, f: FunctionInfo, eval_path: bool = True) -> list[ast.AST]:
         """Nodes of a function body in source order (cached: every forward rule walks the same functions)."""
@@ -230,29 +293,87 @@ class SourceFile:
     def _walk_function(self, f: FunctionInfo, eval_path: bool = True) -> Iterator[ast.AST]:
         """Nodes of a function body, not descending into nested classes (nested functions are part of it).
 
-        With ``eval_path`` the branches that run only in training mode (``if self.training:`` bodies,
-        ``if not self.training:`` else-branches) are skipped: an export in eval mode never records them.
+        With ``eval_path`` the code an export never records is skipped (see :func:`analysis.scope.branch_filter`):
+        training-only branches (``if self.training:`` bodies, ``if not self.training:`` else-branches, branches
+        on ``targets is not None``, ``mode == "loss"``), the eager side of tracing-aware guards
+        (``torch.jit.is_tracing()``, ``torch.onnx.is_in_onnx_export()``, ...) and what follows an early
+        ``return`` in the exported branch (``if not self.training: return y`` ends the exported path). The nodes of
+        the exported side of a tracing guard are walked and also collected in :attr:`for_exporter`.
         """
-        stack: list[ast.AST] = list(reversed(f.node.body))
+        params = self._params(f)
+        stack: list[ast.AST] = list(reversed(self.live(f.node.body, params) if eval_path else f.node.body))
         while stack:
             node = stack.pop()
+            if eval_path and isinstance(node, ast.If) and not node.orelse and _debug_only(f.node, node):
+                continue  # ``if torch.isnan(x).any(): print(...)``: a normal input never takes it, it only reports
             yield node
             if isinstance(node, ast.ClassDef):
                 continue
             if eval_path and isinstance(node, (ast.If, ast.IfExp)):
-                mode = _training_test(node.test)
-                if mode is not None:
-                    keep = node.orelse if mode else node.body
-                    stack.extend(reversed(keep if isinstance(keep, list) else [keep]))
+                keep_body, keep_else, why = self.branch(node.test, params)
+                if not (keep_body and keep_else):
+                    kept: list[ast.AST] = []  # the test is a mode or tracing check: nothing to lint in it
+                    if isinstance(node, ast.If):
+                        if why.startswith(TRACING_GUARD):  # written for the exporter: host reads there are deliberate
+                            taken = node.body if keep_body else node.orelse
+                            self.for_exporter.update(id(n) for t in taken for n in ast.walk(t))
+                        kept += self.live(node.body, params) if keep_body else []
+                        kept += self.live(node.orelse, params) if keep_else else []
+                    else:
+                        kept.append(node.body if keep_body else node.orelse)
+                    stack.extend(reversed(kept))
                     continue
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+            if not (eval_path and isinstance(node, _BLOCK_STMTS)):
+                stack.extend(reversed(list(ast.iter_child_nodes(node))))
+                continue
+            children: list[ast.AST] = []
+            for _, value in ast.iter_fields(node):
+                if isinstance(value, list):
+                    if value and isinstance(value[0], ast.stmt):
+                        children.extend(self.live(value, params))
+                    else:
+                        children.extend(v for v in value if isinstance(v, ast.AST))
+                elif isinstance(value, ast.AST):
+                    children.append(value)
+            stack.extend(reversed(children))
+
+    def branch(self, test: ast.expr, params: frozenset[str]) -> tuple[bool, bool, str]:
+        """Which sides of an ``if`` an export runs (cached per test: the walk and the kinds both ask)."""
+        key = id(test)
+        got = self._branches.get(key)
+        if got is None:
+            from .analysis.scope import branch_filter
+
+            got = self._branches[key] = branch_filter(self, test, params)
+        return got
+
+    def live(self, body: list[ast.stmt], params: frozenset[str]) -> list[ast.stmt]:
+        """The statements of a block that an export runs: up to an ``if`` whose exported side always returns."""
+        for i, stmt in enumerate(body):
+            if type(stmt) is ast.If:
+                keep_body, keep_else, _ = self.branch(stmt.test, params)  # type: ignore[attr-defined]
+                if keep_body and keep_else:
+                    continue
+                taken = stmt.body if keep_body else stmt.orelse  # type: ignore[attr-defined]
+                if taken and isinstance(taken[-1], (ast.Return, ast.Raise)):
+                    return body[: i + 1]
+        return body
+
+    @staticmethod
+    def _params(f: FunctionInfo) -> frozenset[str]:
+        a = f.node.args
+        return frozenset(p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs))
 
     # ---------------------------------------------------------------- value kinds
-    def kinds(self, f: FunctionInfo) -> dict[str, Kind]:
-        """Kind of each local name, flow-insensitively: the highest kind any binding gives it."""
+    def kinds(self, f: FunctionInfo) -> Kinds:
+        """Kind of each local name, following the statements (flow-sensitive): a rebinding changes a name's
+        kind from that point on, ``torch.is_tensor(x)``/``isinstance(x, torch.Tensor)``/``x is None`` narrow
+        it inside the branch they guard, branches join by taking the higher kind, and loops run twice so that
+        names bound late settle. The kind of each name *read* is kept in ``Kinds.at`` (what :meth:`kind`
+        uses); the dict itself holds the highest kind any binding gives a name."""
         if f.kinds is not None:
             return f.kinds
-        kinds: dict[str, Kind] = {}
+        kinds = Kinds()
         f.kinds = kinds  # visible (partial) to recursive queries while being computed
         self._owner[id(kinds)] = f.cls
         args = f.node.args
@@ -260,16 +381,22 @@ class SourceFile:
         defaults = [None] * (len(params) - len(args.defaults)) + list(args.defaults)
         first = True
         sites = self._callsites.get(id(f.node)) if f.node.name != "forward" else None
+        if f.cls is None and id(f.node) in self.scope.cross_file:
+            first = False  # a helper of another file's forward: its parameters are tensors only when read so
         if sites:
             kinds.update(self._param_kinds_from_calls(f, params, sites))
             first = False  # every parameter is already decided by what callers pass
+        used, not_tensor = self._tensor_uses(f) if not sites else (set(), set())
         for p, d in zip(params, defaults):
             if p.arg in ("self", "cls") or p.arg in kinds:
                 continue
             if _tensor_annotated(p):
                 kinds[p.arg] = Kind.TENSOR
-            elif first and p.annotation is None and d is None:
-                kinds[p.arg] = Kind.TENSOR
+            elif first and p.annotation is None and d is None and p.arg not in not_tensor:
+                kinds[p.arg] = Kind.TENSOR  # the first input of forward, unless read as a dict or a list
+            elif p.annotation is None and (d is None or (isinstance(d, ast.Constant) and d.value is None)) \
+                    and p.arg in used:
+                kinds[p.arg] = Kind.TENSOR  # any parameter read as a tensor (``mask.sum()``) is one
             else:
                 kinds[p.arg] = Kind.PY
             first = False
@@ -278,33 +405,292 @@ class SourceFile:
             kinds[p.arg] = Kind.TENSOR if ann in TENSOR_ANNOTATIONS else Kind.PY
         if args.vararg is not None:
             kinds[args.vararg.arg] = Kind.PY
-        # two passes so that names bound late but used in loops settle
-        for _ in range(2):
-            for node in self.walk_function(f):
-                if isinstance(node, ast.Assign):
-                    parts = self._element_kinds(node.value, kinds)
-                    k = self.kind(node.value, kinds) if parts is None else max(parts, default=Kind.PY)
-                    for t in node.targets:
-                        if parts is not None and isinstance(t, (ast.Tuple, ast.List)) and len(t.elts) == len(parts):
-                            for elt, pk in zip(t.elts, parts):
-                                self._bind(elt, pk, kinds)
-                        else:
-                            self._bind(t, k, kinds)
-                elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
-                    k = self.kind(node.value, kinds)
-                    if isinstance(node, ast.AugAssign):
-                        k = max(k, self.kind(node.target, kinds))
-                    self._bind(node.target, k, kinds)
-                elif isinstance(node, ast.NamedExpr):
-                    self._bind(node.target, self.kind(node.value, kinds), kinds)
-                elif isinstance(node, (ast.For, ast.comprehension)):
-                    it = self.kind(node.iter, kinds)
-                    self._bind(node.target, Kind.TENSOR if it == Kind.TENSOR else Kind.PY, kinds)
-                elif isinstance(node, ast.With):
-                    for item in node.items:
-                        if item.optional_vars is not None:
-                            self._bind(item.optional_vars, Kind.PY, kinds)
+        if args.kwarg is not None:
+            kinds[args.kwarg.arg] = Kind.PY
+        saved = (self._flow_locals, self._flow_kinds, self._flow_params)  # a callee's kinds are computed mid-flow
+        self._flow_locals = self._local_names(f)
+        self._flow_kinds = kinds
+        self._flow_params = self._params(f)
+        try:
+            self._flow(f.node.body, dict(kinds))
+        finally:
+            self._flow_locals, self._flow_kinds, self._flow_params = saved  # type: ignore[assignment]
         return kinds
+
+    def _local_names(self, f: FunctionInfo) -> set[str]:
+        """Names bound in the function that are also imports of the file (``time = []``): parameters and
+        stores, read from the cached walk of the function."""
+        imports = self.imports
+        a = f.node.args
+        names = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs) if p.arg in imports}
+        for extra in (a.vararg, a.kwarg):
+            if extra is not None and extra.arg in imports:
+                names.add(extra.arg)
+        for n in self.walk_function(f):
+            if type(n) is ast.Name and n.id in imports and type(n.ctx) is ast.Store:  # type: ignore[attr-defined]
+                names.add(n.id)  # type: ignore[attr-defined]
+            elif isinstance(n, (ast.Global, ast.Nonlocal)):
+                names.difference_update(n.names)
+        return names
+
+    def _tensor_uses(self, f: FunctionInfo) -> tuple[set[str], set[str]]:
+        """(names read as tensors: ``p.sum()``, ``p.shape``, ``p.view(...)``, ``p[:, 0]``; names read as containers or
+        strings: ``p["key"]``, ``p.items()``, ``p.get(...)``). Passing a name to a call says nothing:
+        ``torch.zeros(H, W)`` and ``self.down(x, H, W)`` take Python ints too."""
+        tensor: set[str] = set()
+        other: set[str] = set()
+        for n in self.walk_function(f):
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
+                if n.attr in TENSOR_USES:
+                    tensor.add(n.value.id)
+                elif n.attr in CONTAINER_USES:
+                    other.add(n.value.id)
+            elif isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
+                idx = n.slice
+                if isinstance(idx, ast.Constant) and isinstance(idx.value, str):
+                    other.add(n.value.id)
+                elif (isinstance(idx, ast.Constant) and idx.value is Ellipsis) or (
+                    isinstance(idx, ast.Tuple) and any(isinstance(e, ast.Slice) or (
+                        isinstance(e, ast.Constant) and e.value is Ellipsis) for e in idx.elts)
+                ):
+                    tensor.add(n.value.id)  # ``x[..., 4]``, ``x[:, 0]``: multi-axis indexing
+        return tensor, other - tensor
+
+    # ---------------------------------------------------------------- the flow of kinds
+    def _flow(self, body: list[ast.stmt], env: dict[str, Kind]) -> dict[str, Kind] | None:
+        """Run the statements of a block over ``env``; None when the block always leaves (return/raise)."""
+        cur: dict[str, Kind] | None = env
+        for stmt in self.live(body, self._flow_params):
+            if cur is None:
+                return None
+            cur = self._stmt(stmt, cur)
+        return cur
+
+    def _stmt(self, s: ast.stmt, env: dict[str, Kind]) -> dict[str, Kind] | None:
+        t = type(s)
+        if t is ast.Assign:
+            self._expr(s.value, env)  # type: ignore[attr-defined]
+            value = s.value  # type: ignore[attr-defined]
+            parts = self._element_kinds(value, self._flow_kinds)
+            k = self.kind(value, self._flow_kinds) if parts is None else max(parts, default=Kind.PY)
+            for target in s.targets:  # type: ignore[attr-defined]
+                if parts is not None and isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) == len(parts):
+                    for elt, pk in zip(target.elts, parts):
+                        self._assign(elt, pk, env)
+                else:
+                    self._assign(target, k, env)
+            return env
+        if t is ast.AugAssign or t is ast.AnnAssign:
+            if s.value is None:  # type: ignore[attr-defined]
+                return env
+            self._expr(s.value, env)  # type: ignore[attr-defined]
+            self._expr(s.target, env, load_only=True)  # type: ignore[attr-defined]
+            k = self.kind(s.value, self._flow_kinds)  # type: ignore[attr-defined]
+            if t is ast.AugAssign and isinstance(s.target, ast.Name):  # type: ignore[attr-defined]
+                k = max(k, env.get(s.target.id, Kind.PY))  # type: ignore[attr-defined]
+            self._assign(s.target, k, env)  # type: ignore[attr-defined]
+            return env
+        if t is ast.If:
+            self._expr(s.test, env)  # type: ignore[attr-defined]
+            keep_body, keep_else, _ = self.branch(s.test, self._flow_params)  # type: ignore[attr-defined]
+            on_true, on_false = self._narrow(s.test, env)  # type: ignore[attr-defined]
+            a = self._flow(s.body, on_true) if keep_body else None  # type: ignore[attr-defined]
+            b = self._flow(s.orelse, on_false) if keep_else else None  # type: ignore[attr-defined]
+            return _join(a, b)
+        if t is ast.For or t is ast.AsyncFor:
+            self._expr(s.iter, env)  # type: ignore[attr-defined]
+            it = self.kind(s.iter, self._flow_kinds)  # type: ignore[attr-defined]
+            out: dict[str, Kind] | None = env
+            for _ in range(2):
+                inner = dict(out or env)
+                self._assign(s.target, Kind.TENSOR if it == Kind.TENSOR else Kind.PY, inner)  # type: ignore[attr-defined]
+                out = _join(out, self._flow(s.body, inner))  # type: ignore[attr-defined]
+            return _join(out, self._flow(s.orelse, dict(out or env))) if s.orelse else out  # type: ignore[attr-defined]
+        if t is ast.While:
+            out = env
+            for _ in range(2):
+                self._expr(s.test, out or env)  # type: ignore[attr-defined]
+                on_true, _f = self._narrow(s.test, out or env)  # type: ignore[attr-defined]
+                out = _join(out, self._flow(s.body, on_true))  # type: ignore[attr-defined]
+            return _join(out, self._flow(s.orelse, dict(out or env))) if s.orelse else out  # type: ignore[attr-defined]
+        if t is ast.With or t is ast.AsyncWith:
+            for item in s.items:  # type: ignore[attr-defined]
+                self._expr(item.context_expr, env)
+                if item.optional_vars is not None:
+                    self._assign(item.optional_vars, Kind.PY, env)
+            return self._flow(s.body, env)  # type: ignore[attr-defined]
+        if t is ast.Try or t.__name__ == "TryStar":
+            after = self._flow(s.body, dict(env))  # type: ignore[attr-defined]
+            start = _join(env, after) or dict(env)
+            outs = [self._flow(s.orelse, dict(after)) if after is not None else None]  # type: ignore[attr-defined]
+            for h in s.handlers:  # type: ignore[attr-defined]
+                henv = dict(start)
+                if h.name:
+                    henv[h.name] = Kind.PY
+                    self._flow_kinds.setdefault(h.name, Kind.PY)
+                outs.append(self._flow(h.body, henv))
+            joined: dict[str, Kind] | None = None
+            for o in outs:
+                joined = _join(joined, o)
+            if s.finalbody:  # type: ignore[attr-defined]
+                fin = self._flow(s.finalbody, dict(joined or start))  # type: ignore[attr-defined]
+                return fin if joined is not None else None
+            return joined
+        if t is ast.Match:
+            self._expr(s.subject, env)  # type: ignore[attr-defined]
+            joined = None
+            for case in s.cases:  # type: ignore[attr-defined]
+                joined = _join(joined, self._flow(case.body, dict(env)))
+            return _join(joined, env)
+        if t is ast.Return or t is ast.Raise:
+            for child in ast.iter_child_nodes(s):
+                self._expr(child, env)
+            return None
+        if t is ast.Continue or t is ast.Break:
+            return None
+        if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
+            inner = dict(env)
+            a = s.args  # type: ignore[attr-defined]
+            for p in (*a.posonlyargs, *a.args, *a.kwonlyargs):
+                inner[p.arg] = Kind.TENSOR if _tensor_annotated(p) else Kind.PY
+            for d in (*a.defaults, *[d for d in a.kw_defaults if d is not None]):
+                self._expr(d, env)
+            self._flow(s.body, inner)  # type: ignore[attr-defined]
+            self._assign(ast.Name(id=s.name, ctx=ast.Store()), Kind.PY, env)  # type: ignore[attr-defined]
+            return env
+        if t is ast.ClassDef:
+            return env
+        for child in ast.iter_child_nodes(s):
+            self._expr(child, env)
+        return env
+
+    def _assign(self, target: ast.AST, k: Kind, env: dict[str, Kind]) -> None:
+        """Rebind: from here on the name has kind ``k`` (and the summary keeps the highest kind seen)."""
+        if isinstance(target, ast.Name):
+            env[target.id] = k
+            summary = self._flow_kinds
+            if k > summary.get(target.id, Kind.PY) or target.id not in summary:
+                summary[target.id] = max(k, summary.get(target.id, Kind.PY))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                self._assign(elt, k, env)
+        elif isinstance(target, ast.Starred):
+            self._assign(target.value, k, env)
+        else:  # x.attr = v, x[i] = v: the names in it are read
+            self._expr(target, env, load_only=True)
+
+    def _expr(self, e: ast.AST, env: dict[str, Kind], load_only: bool = False) -> None:
+        """Record the kind of every name read in an expression (comprehensions and lambdas get their own scope;
+        ``:=`` binds in the enclosing one)."""
+        at = self._flow_kinds.at
+        stack: list[tuple[ast.AST, dict[str, Kind]]] = [(e, env)]
+        while stack:
+            n, scope = stack.pop()
+            t = type(n)
+            if t is ast.Name:
+                if n.ctx.__class__ is not ast.Store or load_only:  # type: ignore[attr-defined]
+                    at[id(n)] = scope.get(n.id, Kind.PY)  # type: ignore[attr-defined]
+                    if n.id in self._flow_locals:  # type: ignore[attr-defined]
+                        self._shadowed.add(id(n))
+                continue
+            if t in (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp):
+                inner = dict(scope)
+                for gen in n.generators:  # type: ignore[attr-defined]
+                    self._expr(gen.iter, inner)
+                    it = self.kind(gen.iter, self._flow_kinds)
+                    self._bind_local(gen.target, Kind.TENSOR if it == Kind.TENSOR else Kind.PY, inner)
+                    for cond in gen.ifs:
+                        self._expr(cond, inner)
+                if t is ast.DictComp:
+                    self._expr(n.key, inner)  # type: ignore[attr-defined]
+                    self._expr(n.value, inner)  # type: ignore[attr-defined]
+                else:
+                    self._expr(n.elt, inner)  # type: ignore[attr-defined]
+                continue
+            if t is ast.Lambda:
+                inner = dict(scope)
+                a = n.args  # type: ignore[attr-defined]
+                for p in (*a.posonlyargs, *a.args, *a.kwonlyargs):
+                    inner[p.arg] = Kind.PY
+                stack.append((n.body, inner))  # type: ignore[attr-defined]
+                continue
+            if t is ast.NamedExpr:
+                self._expr(n.value, scope)  # type: ignore[attr-defined]
+                self._assign(n.target, self.kind(n.value, self._flow_kinds), scope)  # type: ignore[attr-defined]
+                continue
+            if t is ast.IfExp:
+                self._expr(n.test, scope)  # type: ignore[attr-defined]
+                on_true, on_false = self._narrow(n.test, scope)  # type: ignore[attr-defined]
+                stack.append((n.body, on_true))  # type: ignore[attr-defined]
+                stack.append((n.orelse, on_false))  # type: ignore[attr-defined]
+                continue
+            if t is ast.BoolOp and isinstance(n.op, ast.And):  # type: ignore[attr-defined]
+                cur = scope
+                for v in n.values:  # type: ignore[attr-defined]
+                    self._expr(v, cur)
+                    cur, _ = self._narrow(v, cur)
+                continue
+            stack.extend((c, scope) for c in ast.iter_child_nodes(n))
+
+    def _bind_local(self, target: ast.AST, k: Kind, scope: dict[str, Kind]) -> None:
+        if isinstance(target, ast.Name):
+            scope[target.id] = k
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                self._bind_local(elt, k, scope)
+        elif isinstance(target, ast.Starred):
+            self._bind_local(target.value, k, scope)
+
+    def _narrow(self, test: ast.expr, env: dict[str, Kind]) -> tuple[dict[str, Kind], dict[str, Kind]]:
+        """(env where ``test`` holds, env where it does not): type guards and ``is None`` narrow a name."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            t, f = self._narrow(test.operand, env)
+            return f, t
+        if isinstance(test, ast.BoolOp):
+            if isinstance(test.op, ast.And):
+                cur = env
+                for v in test.values:
+                    cur, _ = self._narrow(v, cur)
+                return cur, env
+            cur = env
+            for v in test.values:
+                _, cur = self._narrow(v, cur)
+            return env, cur
+        name, when_true, when_false = None, None, None
+        if isinstance(test, ast.Call) and test.args and isinstance(test.args[0], ast.Name):
+            fn = test.func
+            if self.qualnames(fn) & TYPE_GUARDS:
+                name, when_true, when_false = test.args[0].id, Kind.TENSOR, Kind.PY
+            elif isinstance(fn, ast.Name) and fn.id == "isinstance" and len(test.args) == 2:
+                types = test.args[1]
+                elts = types.elts if isinstance(types, ast.Tuple) else [types]
+                tensorish = [bool(self.qualnames(t) & TENSOR_TYPES) for t in elts]
+                name = test.args[0].id
+                if all(tensorish):
+                    when_true, when_false = Kind.TENSOR, Kind.PY
+                elif not any(tensorish):
+                    when_true = Kind.PY
+                else:
+                    when_false = Kind.PY
+        elif (
+            isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name)
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
+        ):
+            name = test.left.id
+            if isinstance(test.ops[0], ast.Is):
+                when_true = Kind.PY
+            elif isinstance(test.ops[0], ast.IsNot):
+                when_false = Kind.PY
+        if name is None:
+            return env, env
+        t_env, f_env = env, env
+        if when_true is Kind.TENSOR and env.get(name) == Kind.SHAPE:
+            when_true = None  # a shape value is a tensor only while tracing: code that checks is tracing-aware
+        if when_true is not None:
+            t_env = {**env, name: when_true}
+        if when_false is not None:
+            f_env = {**env, name: when_false}
+        return t_env, f_env
 
     def _param_kinds_from_calls(
         self, f: FunctionInfo, params: list[ast.arg], sites: list[tuple[FunctionInfo, ast.Call]]
@@ -326,6 +712,10 @@ class SourceFile:
         for p in params:
             if _tensor_annotated(p):
                 out[p.arg] = Kind.TENSOR
+            elif _python_scalar_annotated(p) and out.get(p.arg) == Kind.HOST:
+                # ``def f(n: int)`` called with ``int(t)``: a Python number arrives; the host read that made it
+                # is the caller's (and reported there)
+                out[p.arg] = Kind.PY
             out.setdefault(p.arg, Kind.PY)
         return out
 
@@ -333,6 +723,11 @@ class SourceFile:
         """Per-element kinds of a tuple value: a tuple display, or a local call whose returns are all tuples."""
         if isinstance(value, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in value.elts):
             return [self.kind(e, kinds) for e in value.elts]
+        if isinstance(value, ast.IfExp):  # ``a, b = (x, 1) if c else (y, 2)``: element by element
+            left, right = self._element_kinds(value.body, kinds), self._element_kinds(value.orelse, kinds)
+            if left is None or right is None or len(left) != len(right):
+                return None
+            return [max(x, y) for x, y in zip(left, right)]
         if isinstance(value, ast.Call):
             callees = self._local_callee(value.func, kinds)
             if not callees:
@@ -367,6 +762,11 @@ class SourceFile:
         """What an expression evaluates to at trace time (see :class:`Kind`)."""
         t = type(e)
         if t is ast.Name:
+            at = getattr(kinds, "at", None)
+            if at is not None:
+                k = at.get(id(e))
+                if k is not None:
+                    return k
             return kinds.get(e.id, Kind.PY)  # type: ignore[attr-defined]
         if t is ast.Constant:
             return Kind.PY
@@ -402,6 +802,8 @@ class SourceFile:
             return self.kind(e.value, kinds)  # type: ignore[attr-defined]
         if t is ast.NamedExpr:
             return self.kind(e.value, kinds)  # type: ignore[attr-defined]
+        if t in (ast.ListComp, ast.SetComp, ast.GeneratorExp):
+            return self.kind(e.elt, kinds)  # type: ignore[attr-defined]
         return Kind.PY
 
     def _local_callee(self, fn: ast.AST, kinds: dict[str, Kind] | None = None) -> list[FunctionInfo]:
@@ -472,7 +874,7 @@ class SourceFile:
                     return Kind.PY
                 a = self.kind(call.args[0], kinds)
                 return Kind.HOST if a >= Kind.HOST else a
-            if fn.id in ("min", "max", "abs", "round", "sum") and fn.id not in self.imports:
+            if fn.id in ("min", "max", "abs", "round", "sum", "all", "any") and fn.id not in self.imports:
                 a = max((self.kind(x, kinds) for x in call.args), default=Kind.PY)
                 return Kind.HOST if a >= Kind.HOST else a
         names = self.qualnames(fn)
@@ -498,6 +900,19 @@ class SourceFile:
         return Kind.PY
 
 
+def _join(a: dict[str, Kind] | None, b: dict[str, Kind] | None) -> dict[str, Kind] | None:
+    """Where two paths meet: each name takes the higher kind (a path that left contributes nothing)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    out = dict(a)
+    for k, v in b.items():
+        if v > out.get(k, Kind.PY):
+            out[k] = v
+    return out
+
+
 def _rooted_at_self(node: ast.AST) -> bool:
     while isinstance(node, (ast.Attribute, ast.Subscript)):
         node = node.value
@@ -505,6 +920,10 @@ def _rooted_at_self(node: ast.AST) -> bool:
 
 
 _STMT_LISTS = ("body", "orelse", "finalbody")
+# statements holding statement lists (where an early exit can end the exported path)
+_BLOCK_STMTS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.FunctionDef,
+                ast.AsyncFunctionDef, ast.ExceptHandler, ast.match_case, ast.Match) + (
+                    (getattr(ast, "TryStar"),) if hasattr(ast, "TryStar") else ())
 
 
 def _tensor_annotated(p: ast.arg) -> bool:
@@ -512,6 +931,45 @@ def _tensor_annotated(p: ast.arg) -> bool:
     if p.annotation is None:
         return False
     return ast.unparse(p.annotation).replace("Optional[", "").rstrip("]") in TENSOR_ANNOTATIONS
+
+
+NONFINITE_CHECKS = frozenset({"isnan", "isinf", "isfinite", "isneginf", "isposinf"})
+REPORTS = frozenset({"print", "warn", "warning", "error", "info", "debug", "exception", "critical", "breakpoint",
+                     "set_trace", "log"})
+
+
+def _debug_only(fn: ast.AST, node: ast.If) -> bool:
+    """A debug branch: the test checks for NaN/Inf (``x.isnan().any()``, ``torch.isinf(x).any()``) and the body
+    reports (print, logging, warnings, raise, a debugger) without binding anything the rest of the function reads."""
+    def last(call: ast.AST) -> str:
+        f = call.func if isinstance(call, ast.Call) else None
+        return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+
+    if not any(isinstance(n, ast.Call) and last(n) in NONFINITE_CHECKS for n in ast.walk(node.test)):
+        return False
+    inside = {id(n) for b in node.body for n in ast.walk(b)}
+    reports = False
+    bound: set[str] = set()
+    for n in (n for b in node.body for n in ast.walk(b)):
+        if isinstance(n, ast.Raise) or (isinstance(n, ast.Call) and last(n) in REPORTS):
+            reports = True
+        elif isinstance(n, (ast.Return, ast.Yield, ast.Global, ast.Nonlocal)):
+            return False
+        elif isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.ctx, ast.Store):
+            return False  # ``self.x = ...``/``x[i] = ...``: state that outlives the branch
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            bound.add(n.id)
+    if not reports:
+        return False
+    return not any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in bound and id(n) not in inside
+                   for n in ast.walk(fn))
+
+
+def _python_scalar_annotated(p: ast.arg) -> bool:
+    """``n: int``, ``x: float``, ``flag: Optional[bool]``: a parameter annotated as a Python scalar."""
+    if p.annotation is None:
+        return False
+    return ast.unparse(p.annotation).replace("Optional[", "").rstrip("]") in ("int", "float", "bool", "complex")
 
 
 def _returns(f: FunctionInfo) -> Iterator[ast.expr]:

@@ -91,3 +91,175 @@ def test_onnx_finding_names_the_pytorch_line(tmp_path: Path, monkeypatch) -> Non
     r = run_cli("check", "--isolated", "--output-format", "json", "--target", "trt10.16", "bits.onnx")
     found = json.loads(r.out)
     assert any(f["code"] == "TRT303" and "(BitwiseAnd) [from bits.py:7]" in f["message"] for f in found), found
+
+
+class _DropBN:
+    """A tiny model with Dropout and BatchNorm, built fresh (training mode) by the snippets below."""
+
+    SRC = (
+        "import torch\n\n\n"
+        "class Net(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = torch.nn.Linear(4, 4)\n"
+        "        self.bn = torch.nn.BatchNorm1d(4)\n"
+        "        self.drop = torch.nn.Dropout(0.5)\n\n"
+        "    def forward(self, x):\n"
+        "        y = self.drop(self.bn(self.fc(x)))\n"
+        "        if self.training:\n"
+        "            return y * 0\n"
+        "        return y\n\n\n"
+    )
+
+
+def _ops(path: Path) -> list[str]:
+    import onnx
+
+    return [n.op_type for n in onnx.load(str(path)).graph.node]
+
+
+def _dims(path: Path, which: str) -> list[list[object]]:
+    import onnx
+
+    g = onnx.load(str(path)).graph
+    return [[d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim] for v in getattr(g, which)]
+
+
+def ort_run(path: Path, x: object) -> object:
+    ort = require("onnxruntime")
+    sess = ort.InferenceSession(str(path))
+    return sess.run(None, {sess.get_inputs()[0].name: x})[0]
+
+
+def test_trt106_per_exporter(tmp_path: Path) -> None:
+    """TRT106: the TorchScript exporter switches to eval itself; the dynamo exporter and jit.trace keep the mode."""
+    torch = require("torch")
+    require("onnxscript")
+    src = tmp_path / "export.py"
+    src.write_text(
+        _DropBN.SRC
+        + "def ts(out):\n    model = Net()\n    torch.onnx.export(model, (torch.randn(3, 4),), out, dynamo=False)\n\n\n"
+        + "def dy(out):\n    model = Net()\n    torch.onnx.export(model, (torch.randn(3, 4),), out, dynamo=True)\n\n\n"
+        + "def tr():\n    model = Net()\n    return torch.jit.trace(model, torch.randn(3, 4), check_trace=False)\n"
+    )
+    found = _codes(src, "--select", "TRT106", "--target", "trt10.8,torch2.14")
+    assert found == [(25, "TRT106"), (30, "TRT106")], found  # dy and tr; ts is harmless
+    ns: dict[str, object] = {}
+    exec(compile(src.read_text(), str(src), "exec"), ns)
+    x = torch.randn(5, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ns["ts"](str(tmp_path / "ts.onnx"))  # type: ignore[operator]
+        ns["dy"](str(tmp_path / "dy.onnx"))  # type: ignore[operator]
+        traced = ns["tr"]()  # type: ignore[operator]
+    assert "Dropout" not in _ops(tmp_path / "ts.onnx")  # exported in eval mode
+    ts = ort_run(tmp_path / "ts.onnx", torch.randn(3, 4).numpy())
+    assert ts.any()  # ...and through the eval branch
+    assert "Dropout" in _ops(tmp_path / "dy.onnx")  # Dropout kept in training mode
+    assert not ort_run(tmp_path / "dy.onnx", torch.randn(3, 4).numpy()).any()  # the training branch was exported
+    assert not traced(x).any()  # the trace recorded the training-mode branch
+
+
+def test_trt107_claims_per_exporter(tmp_path: Path) -> None:
+    """TRT107: outputs left out of dynamic_axes still come out dynamic (both exporters of torch 2.14); an
+    unmatched key is ignored by the TorchScript exporter (axis static) and stops the dynamo exporter."""
+    torch = require("torch")
+    require("onnxscript")
+    major, minor = (int(v) for v in torch.__version__.split(".")[:2])
+    src = tmp_path / "export.py"
+    src.write_text(
+        "import torch\n\n"
+        "model = torch.nn.Sequential(torch.nn.Linear(4, 4)).eval()\n"
+        "x = torch.randn(3, 4)\n"
+        "for dyn in (False, True):\n"
+        "    torch.onnx.export(model, (x,), OUT + f'/out_{dyn}.onnx', input_names=['x'], output_names=['y'],\n"
+        "                      dynamo=dyn, dynamic_axes={'x': {0: 'batch'}})\n"
+        "torch.onnx.export(model, (x,), OUT + '/ts_bad.onnx', input_names=['x'], output_names=['y'], dynamo=False,\n"
+        "                  dynamic_axes={'input': {0: 'batch'}})\n"
+    )
+    found = _codes(src, "--select", "TRT107", "--target", f"trt10.8,torch{major}.{minor}")
+    assert found == [(9, "TRT107")], found  # only the unmatched key; no claim about the outputs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(src.read_text(), str(src), "exec"), {"OUT": str(tmp_path)})
+        bad = tmp_path / "dy_bad.py"
+        bad.write_text(src.read_text().replace("dynamo=False,\n", "dynamo=True,\n").replace("ts_bad", "dy_bad"))
+        msg = json.loads(run_cli("check", "--isolated", "--output-format", "json", "--select", "TRT107",
+                                 str(bad)).out)[0]["message"]
+        assert "Failed to convert 'dynamic_axes' to 'dynamic_shapes'" in msg
+        with pytest.raises(Exception, match="Failed to convert 'dynamic_axes' to 'dynamic_shapes'"):
+            exec(compile(bad.read_text(), str(bad), "exec"), {"OUT": str(tmp_path)})
+    for dyn in (False, True):
+        assert _dims(tmp_path / f"out_{dyn}.onnx", "output")[0][0] not in (3, 0), dyn  # the output batch is dynamic
+    assert _dims(tmp_path / "ts_bad.onnx", "input")[0][0] == 3  # the unmatched key left the input static
+
+
+def test_trt111_links_export_and_build_across_files(tmp_path: Path) -> None:
+    """TRT111: the export (one file) makes the ONNX input dynamic; the build script (another file) has no profile."""
+    torch = require("torch")
+    (tmp_path / "export.py").write_text(
+        "import torch\n\n\ndef main():\n"
+        "    model = torch.nn.Sequential(torch.nn.Linear(4, 4)).eval()\n"
+        "    torch.onnx.export(model, (torch.randn(2, 4),), 'net.onnx', input_names=['x'], output_names=['y'],\n"
+        "                      dynamo=False, dynamic_axes={'x': {0: 'batch'}, 'y': {0: 'batch'}})\n"
+    )
+    (tmp_path / "build.py").write_text(
+        "import tensorrt as trt\n\n\ndef build():\n"
+        "    logger = trt.Logger(trt.Logger.WARNING)\n"
+        "    builder = trt.Builder(logger)\n"
+        "    network = builder.create_network(0)\n"
+        "    parser = trt.OnnxParser(network, logger)\n"
+        "    parser.parse_from_file('net.onnx')\n"
+        "    plan = builder.build_serialized_network(network, builder.create_builder_config())\n"
+        "    with open('net.plan', 'wb') as f:\n"
+        "        f.write(plan)\n"
+    )
+    r = run_cli("check", "--isolated", "--output-format", "json", "--select", "TRT111", "--target", "trt10.8",
+                str(tmp_path))
+    found = [(Path(f["path"]).name, f["line"], f["code"]) for f in json.loads(r.out)]
+    assert found == [("build.py", 9, "TRT111")], found
+    ns: dict[str, object] = {}
+    exec(compile((tmp_path / "export.py").read_text(), "export.py", "exec"), ns)
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ns["main"]()  # type: ignore[operator]
+    finally:
+        os.chdir(cwd)
+    assert _dims(tmp_path / "net.onnx", "input") == [["batch", 4]]  # what the build script must give a profile for
+    del torch
+
+
+def test_trt112_profile_names_an_input_the_export_does_not_have(tmp_path: Path) -> None:
+    """TRT112: the export (one file) names its input 'images'; the build script's profile names 'input'."""
+    require("torch")
+    (tmp_path / "export.py").write_text(
+        "import torch\n\n\ndef main(out):\n"
+        "    model = torch.nn.Sequential(torch.nn.Linear(4, 4)).eval()\n"
+        "    torch.onnx.export(model, (torch.randn(2, 4),), out + '/net.onnx', input_names=['images'],\n"
+        "                      output_names=['y'], dynamo=False, dynamic_axes={'images': {0: 'batch'}})\n"
+    )
+    (tmp_path / "build.py").write_text(
+        "import tensorrt as trt\n\n\ndef build(builder, network, config, logger):\n"
+        "    parser = trt.OnnxParser(network, logger)\n"
+        "    parser.parse_from_file('net.onnx')\n"
+        "    profile = builder.create_optimization_profile()\n"
+        "    profile.set_shape('input', (1, 4), (8, 4), (16, 4))\n"
+        "    config.add_optimization_profile(profile)\n"
+    )
+    r = run_cli("check", "--isolated", "--output-format", "json", "--select", "TRT111,TRT112", str(tmp_path))
+    found = [(Path(f["path"]).name, f["line"], f["code"]) for f in json.loads(r.out)]
+    assert found == [("build.py", 8, "TRT112")], found
+    ns: dict[str, object] = {}
+    exec(compile((tmp_path / "export.py").read_text(), "export.py", "exec"), ns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ns["main"](str(tmp_path))  # type: ignore[operator]
+    import onnx
+
+    inputs = [i.name for i in onnx.load(str(tmp_path / "net.onnx")).graph.input]
+    assert inputs == ["images"] and _dims(tmp_path / "net.onnx", "input") == [["batch", 4]]

@@ -24,11 +24,11 @@ def scope_nodes(src: SourceFile, scope: FunctionInfo | None) -> list[ast.AST]:
     Cached on the file: several export rules look at the same scope, once per call they examine."""
     key = ("scope_nodes", id(scope.node) if scope is not None else None)
     cached = src.cache.get(key)
-    if cached is not None:
+    if isinstance(cached, list):
         return cached
     roots = scope.node.body if scope is not None else src.tree.body
     out: list[ast.AST] = []
-    stack = list(reversed(roots))
+    stack: list[ast.AST] = list(reversed(roots))
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):

@@ -44,10 +44,14 @@ class DataDependentControlFlow(SourceRule):
     ## What it does
     Flags `if`, `elif`, `while`, `assert`, conditional expressions, `and`/`or` short-circuits and comprehension
     filters in `forward` (and the methods and functions it calls) whose condition depends on tensor *values*:
-    reductions (`x.mean() > 0.5`), `.any()`/`.all()`, tensor comparisons, `torch.*` results, `.item()`, and
-    names bound from them. Not flagged: `self.training`, Python arguments and config attributes, shape and
-    rank checks (`x.dim()`, `x.ndim`, `x.shape[i]`, `x.size(i)`, `len(x)`), `isinstance`, `is None`,
-    `torch.jit.is_scripting()` and friends, and branches that only run in training mode.
+    reductions (`x.mean() > 0.5`), `.any()`/`.all()`, tensor comparisons, `torch.*` results, `.item()`, and names
+    bound from them. Not flagged: `self.training`, Python arguments and config attributes, shape and rank checks
+    (`x.dim()`, `x.ndim`, `x.shape[i]`, `x.size(i)`, `len(x)`), `isinstance`, `is None`, `torch.jit.is_scripting()`
+    and friends, and branches that only run in training mode. Kinds follow the statements: a name rebound to a
+    Python value, or narrowed by `torch.is_tensor(x)`/`isinstance(x, Tensor)`, is not a tensor there;
+    `all()`/`any()` of tensors are. Only exported code is read: `forward` of `nn.Module` subclasses and what it
+    calls, without losses, runtime wrappers, training-only branches and the eager side of tracing guards
+    (docs/export-scope.md; `trtlint --show-scope` shows what counts).
 
     ## Why it matters for TensorRT
     `torch.jit.trace` (and the TorchScript-based `torch.onnx.export`) runs the model once and records only the

@@ -5,7 +5,7 @@ from typing import Iterator
 
 from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
-from trtlint.source import PY_CAST, Kind, SourceFile
+from trtlint.source import PY_CAST, Kind, SourceFile, _tensor_annotated
 
 METHODS = {
     "item": "`.item()` copies one value to the host",
@@ -19,10 +19,14 @@ class HostSyncInForward(SourceRule):
     """A CPU round-trip or host sync inside `forward` (or a method `forward` calls).
 
     ## What it does
-    Flags, in `forward` and the methods and module functions it calls, every call that takes tensor data to
-    the host: `.item()`, `.tolist()`, `.numpy()`, `.cpu()` (so also `.detach().cpu()`), `.to("cpu")`,
+    Flags, in `forward` and the methods and module functions it calls, every call that takes tensor data to the
+    host: `.item()`, `.tolist()`, `.numpy()`, `.cpu()` (so also `.detach().cpu()`), `.to("cpu")`,
     `float()`/`int()`/`bool()` of a tensor, NumPy functions applied to tensors, `torch.from_numpy`, and
-    `torch.tensor(...)` built from tensor values. Shape reads (`x.shape[0]`, `x.size(1)`) are not flagged.
+    `torch.tensor(...)` built from tensor values, so also `int(mask.sum())` on any `forward` parameter read as a
+    tensor. Shape reads (`x.shape[0]`, `x.size(1)`) are not flagged. Only exported code is read: `forward` of
+    `nn.Module` subclasses and what it calls, without losses, runtime wrappers, training-only branches and the eager
+    side of tracing guards (docs/export-scope.md; `trtlint --show-scope` shows what counts). On the exporter's side
+    of a tracing guard (`if torch.onnx.is_in_onnx_export(): ...`) a host read is taken as a deliberate constant.
 
     ## Why it matters for TensorRT
     `torch.jit.trace` and the TorchScript ONNX exporter record the value read on the host as a constant: the
@@ -59,9 +63,13 @@ class HostSyncInForward(SourceRule):
         for f in src.forward_functions():
             kinds = src.kinds(f)
             where = f"`{f.node.name}`" + ("" if f.node.name == "forward" else " (called from forward)")
+            typed = _typed_not_tensor(f.node)
             for node in src.walk_function(f):
-                if not isinstance(node, ast.Call):
-                    continue
+                if not isinstance(node, ast.Call) or id(node) in src.for_exporter:
+                    continue  # (on the exporter's side of a tracing guard a host read is a deliberate constant)
+                fn = node.func
+                if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and fn.value.id in typed:
+                    continue  # `x: Instances` ... `x.to("cpu")`: a method of that type, not of a tensor
                 what = self._what(src, node, kinds)
                 if what:
                     yield self.finding(
@@ -88,9 +96,22 @@ class HostSyncInForward(SourceRule):
             return "`torch.from_numpy` builds a tensor from host data"
         if any(n.startswith("numpy.") for n in names) and any(src.kind(a, kinds) == Kind.TENSOR for a in call.args):
             return "a NumPy function applied to a tensor copies it to the host"
-        if names & {"torch.tensor", "torch.as_tensor"} and call.args and src.kind(call.args[0], kinds) >= Kind.HOST:
-            return "`torch.tensor(...)` of tensor values round-trips through the host"
+        if names & {"torch.tensor", "torch.as_tensor"} and call.args:
+            k = src.kind(call.args[0], kinds)
+            # ``torch.as_tensor(t)`` of a tensor returns it (cast or moved on the device): no host copy
+            if k == Kind.HOST or (k == Kind.TENSOR and "torch.tensor" in names):
+                return f"`{src.segment(fn)}(...)` of tensor values round-trips through the host"
         return ""
+
+
+def _typed_not_tensor(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Parameters annotated with a type that is not a tensor (``Instances``, ``np.ndarray``, ``List[Tensor]``)."""
+    out = set()
+    a = fn.args
+    for p in (*a.posonlyargs, *a.args, *a.kwonlyargs):
+        if p.annotation is not None and not _tensor_annotated(p):
+            out.add(p.arg)
+    return out
 
 
 def _is_cpu_literal(src: SourceFile, node: ast.AST) -> bool:

@@ -16,14 +16,24 @@ NONDETERMINISM = {
 }
 
 
+# calls of those modules that give no value to freeze
+NO_VALUE = frozenset({"time.sleep"})
+
+
 class TraceTimeConstant(SourceRule):
     """A Python value computed at trace time in `forward`: it becomes a constant of the exported graph.
 
     ## What it does
-    In `forward` and what it calls, flags (as warnings) Python or NumPy randomness and clock reads, which
-    tracing evaluates once; and (as notes) shape values turned into Python numbers that then size the graph:
-    `int(x.shape[0])`/`float(x.size(1))`, loops over `range(x.size(0))`, and `for t in tensor` loops, which
-    trace unrolls for the example's size. Code that only runs in training mode is skipped.
+    In `forward` and what it calls, flags (as warnings) Python or NumPy randomness and clock reads, which tracing
+    evaluates once; and (as notes) shape values turned into Python numbers that then size the graph:
+    `int(x.shape[0])`/`float(x.size(1))`, loops over `range(x.size(0))`, and `for t in tensor` loops, which trace
+    unrolls for the example's size; and (as warnings) a shape turned into a tensor with
+    `torch.tensor(x.size())`/`torch.tensor(x.shape)`, which tracing records as a constant (torch warns "torch.tensor
+    results are registered as constants in the trace"). Code that only runs in training mode, or on the eager side
+    of a tracing guard, is skipped; `time`/`random` count only where they name the imported module, not a local
+    variable. Only exported code is read: `forward` of `nn.Module` subclasses and what it calls, without losses,
+    runtime wrappers, training-only branches and the eager side of tracing guards (docs/export-scope.md; `trtlint
+    --show-scope` shows what counts); the exporter's side of a tracing guard freezes values on purpose.
 
     ## Why it matters for TensorRT
     The exported ONNX graph and the engine built from it keep the example input's value: a "random" choice
@@ -57,14 +67,30 @@ class TraceTimeConstant(SourceRule):
         for f in src.forward_functions():
             kinds = src.kinds(f)
             for node in src.walk_function(f):
+                if id(node) in src.for_exporter:
+                    continue  # the exporter's side of a tracing guard: what it freezes, it freezes on purpose
                 if isinstance(node, ast.Call):
                     names = src.qualnames(node.func)
-                    hit = next((label for n in names for p, label in NONDETERMINISM.items() if n.startswith(p)), None)
+                    hit = next((label for n in names for p, label in NONDETERMINISM.items() if n.startswith(p)
+                                and n not in NO_VALUE), None) if _imported_root(src, node.func) else None
                     if hit:
                         yield self.finding(
                             f"{hit} in forward runs once at trace time: the exported graph keeps that one value",
                             src.path, *src.pos(node),
                             hint="use torch.rand/torch.randint (traced as graph ops) or keep it out of forward",
+                        )
+                    elif (
+                        names & {"torch.tensor", "torch.as_tensor", "torch.LongTensor", "torch.IntTensor"}
+                        and node.args
+                        and src.kind(node.args[0], kinds) == Kind.SHAPE
+                        and _reads_shape(node.args[0])
+                    ):
+                        yield self.finding(
+                            f"`{src.segment(node.func)}(...)` of a tensor's shape freezes it as a constant of the "
+                            "exported graph: another input size reuses the example's",
+                            src.path, *src.pos(node),
+                            hint="pass x.size(i) straight to view/reshape/expand, or use torch._shape_as_tensor(x) "
+                            "where a tensor of the shape is needed (traced symbolically)",
                         )
                     elif (
                         isinstance(node.func, ast.Name)
@@ -99,6 +125,13 @@ class TraceTimeConstant(SourceRule):
                             src.path, *src.pos(it), severity=Severity.NOTE,
                             hint="use batched tensor ops (unbind/split only where the count is fixed by design)",
                         )
+
+
+def _imported_root(src: SourceFile, fn: ast.AST) -> bool:
+    """``time.time()`` names the module only where ``time`` is imported and not rebound locally (``time = []``)."""
+    while isinstance(fn, ast.Attribute):
+        fn = fn.value
+    return isinstance(fn, ast.Name) and fn.id in src.imports and not src.is_local(fn)
 
 
 def _reads_shape(node: ast.AST) -> bool:

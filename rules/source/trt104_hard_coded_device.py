@@ -5,13 +5,14 @@ from typing import Iterator
 
 from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
-from trtlint.source import SourceFile
+from trtlint.source import Kind, SourceFile
 
 FACTORIES = frozenset(
     f"torch.{n}"
     for n in ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace", "eye", "rand", "randn",
               "randint", "tensor", "as_tensor")
 )
+AS_TENSOR = frozenset({"torch.as_tensor"})
 
 
 def _cuda_literal(src: SourceFile, node: ast.AST) -> bool:
@@ -26,9 +27,12 @@ class HardCodedDevice(SourceRule):
     """A device written into `forward`: `.cuda()`, `.to("cuda")`, `device="cuda:0"`, or a new tensor with no device.
 
     ## What it does
-    In `forward` and what it calls, flags `.cuda()`, `.to("cuda")`/`.to(torch.device("cuda:0"))`,
-    `device="cuda..."` literals (warnings), and, as notes, tensors created by `torch.zeros`/`ones`/`arange`/
-    `full`/`tensor`/... without a `device=` argument, which land on the CPU whatever device the inputs are on.
+    In `forward` and what it calls, flags `.cuda()`, `.to("cuda")`/`.to(torch.device("cuda:0"))`, `device="cuda..."`
+    literals (warnings), and, as notes, tensors created by `torch.zeros`/`ones`/`arange`/ `full`/`tensor`/...
+    without a `device=` argument, which land on the CPU whatever device the inputs are on (`torch.as_tensor(t)` of a
+    tensor keeps that tensor's device and is not reported). Only exported code is
+    read: `forward` of `nn.Module` subclasses and what it calls, without losses, runtime wrappers, training-only
+    branches and the eager side of tracing guards (docs/export-scope.md; `trtlint --show-scope` shows what counts).
 
     ## Why it matters for TensorRT
     Traced and scripted graphs record the device: a TorchScript module traced on `cuda:0` fails or copies on
@@ -58,6 +62,7 @@ class HardCodedDevice(SourceRule):
     def check(self, src: SourceFile) -> Iterator[Finding]:
         hint = "use the input's device: `device=x.device` or `.to(x.device)`; move the model once, outside forward"
         for f in src.forward_functions():
+            kinds = src.kinds(f)
             for node in src.walk_function(f):
                 if not isinstance(node, ast.Call):
                     continue
@@ -76,7 +81,10 @@ class HardCodedDevice(SourceRule):
                 if dev is not None and _cuda_literal(src, dev):
                     yield self.finding(f"`device={src.segment(dev)}` in forward hard-codes the device",
                                        src.path, *src.pos(dev), hint=hint)
-                elif dev is None and src.call_matches(node, FACTORIES) and not _is_scalar_constant(node):
+                elif dev is None and src.call_matches(node, FACTORIES) and not _is_scalar_constant(node) \
+                        and not (src.call_matches(node, AS_TENSOR) and node.args
+                                 and src.kind(node.args[0], kinds) == Kind.TENSOR):
+                    # (``torch.as_tensor(t)`` of a tensor keeps the tensor's device)
                     yield self.finding(
                         f"`{src.segment(node.func)}(...)` in forward has no `device=`: the tensor is created on the CPU",
                         src.path, *src.pos(node), severity=Severity.NOTE, hint=hint,

@@ -23,9 +23,11 @@ class DataDependentOutputShape(SourceRule):
 
     ## What it does
     Flags `torch.nonzero`/`.nonzero()`, `torch.argwhere`, `torch.unique`, `torch.masked_select`, single-argument
-    `torch.where(cond)` and boolean-mask indexing `x[x > t]` in `forward`. The severity follows `--target`:
-    an error where the target TensorRT's ONNX parser cannot import the operator (`Unique` in every release,
-    `NonZero` before 8.5), a warning where it can.
+    `torch.where(cond)` and boolean-mask indexing `x[x > t]` in `forward`. The severity follows `--target`: an error
+    where the target TensorRT's ONNX parser cannot import the operator (`Unique` in every release, `NonZero` before
+    8.5), a warning where it can. Only exported code is read: `forward` of `nn.Module` subclasses and what it calls,
+    without losses, runtime wrappers, training-only branches and the eager side of tracing guards
+    (docs/export-scope.md; `trtlint --show-scope` shows what counts).
 
     ## Why it matters for TensorRT
     TensorRT plans memory from shapes known at build time. Data-dependent shapes need the `NonZero` layer

@@ -7,6 +7,7 @@ from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
 from trtlint.source import SourceFile
 
+from ._export import onnx_exporter
 from ._helpers import append_fix, before, call_arg, enclosing_function, scope_nodes
 
 EXPORTERS = {
@@ -24,37 +25,49 @@ FACTORY_PREFIXES = ("torchvision.models.", "timm.create_model", "torch.hub.load"
 
 
 class ExportWithoutEval(SourceRule):
-    """A model is exported, traced or scripted while it may still be in training mode.
+    """A model is exported or traced in training mode, by an exporter that keeps that mode.
 
     ## What it does
-    Finds `torch.onnx.export`, `torch.jit.trace`, `torch.jit.script`, `torch.export.export` (and
-    `torch_tensorrt.compile`) called on a model that no `.eval()` or `.train(False)` reaches before the call in
-    the same scope: a model built or loaded there and never switched, a constructor call passed directly,
-    `model.eval` written without the call, or `model.train()` called after `eval()`.
-    Models that arrive as function parameters are left alone: the caller may have switched them.
+    Finds `torch.jit.trace`, `torch.export.export`, `torch.onnx.export` (and `torch_tensorrt.compile`,
+    `torch2trt`) called on a model that no `.eval()` or `.train(False)` reaches before the call in the same
+    scope: a model built or loaded there and never switched (also through `.to(...)`/`.cuda()` chains and a
+    submodule of it, `torch.jit.trace(model.backbone, x)`), a constructor call passed directly, `model.eval`
+    written without the call, or `model.train()` called after `eval()`. Models that arrive as parameters or
+    attributes are left alone (the caller may have switched them), and so is a wrapper built around a model that
+    was already put in eval mode.
+    What each exporter does with the mode was measured with torch 2.14.1 (`tests/test_claims_with_torch.py`):
+    - `torch.jit.trace` and `torch.export.export` record whatever mode the model is in: error.
+    - `torch.onnx.export(..., dynamo=False)` (the TorchScript exporter, the default before torch 2.9) switches
+      the model to eval itself (`training=TrainingMode.EVAL` is its default), so a missing `.eval()` is reported
+      only with `training=TrainingMode.TRAINING` or `PRESERVE`.
+    - `torch.onnx.export` with the dynamo exporter (`dynamo=True`, the default from torch 2.9) keeps the model in
+      training mode: Dropout stays active and `if self.training:` branches take the training path (BatchNorm is
+      exported with its running statistics). An error when the target's torch (or `dynamo=True`) selects it, a
+      warning when the target names no torch.
     `torch.jit.script` is reported as a note: scripting keeps both modes (the branch on `self.training` stays
     in the graph), so the mode only matters when the scripted module is later saved or exported.
 
     ## Why it matters for TensorRT
-    In training mode Dropout is active and BatchNorm normalises with batch statistics. The exporter records
-    that behaviour: the ONNX graph carries training-mode BatchNorm (which TensorRT rejects or folds wrongly)
-    or random Dropout masks, and the engine's outputs no longer match the PyTorch model in eval mode.
+    In training mode Dropout is active and BatchNorm normalises with batch statistics. An exporter that keeps
+    the mode records that behaviour: the graph carries random Dropout masks or training-mode BatchNorm, and the
+    engine's outputs no longer match the PyTorch model in eval mode.
 
     ## Example
     ```python
     model = torchvision.models.resnet18()
-    torch.onnx.export(model, x, "resnet18.onnx")
+    traced = torch.jit.trace(model, x)
     ```
 
     ## Use instead
     ```python
     model = torchvision.models.resnet18().eval()
-    torch.onnx.export(model, x, "resnet18.onnx")
+    traced = torch.jit.trace(model, x)
     ```
-    The automatic fix inserts `.eval()` at the export call (`torch.onnx.export(model.eval(), ...)`).
+    The automatic fix inserts `.eval()` at the export call (`torch.jit.trace(model.eval(), ...)`).
 
     ## References
-    - https://pytorch.org/docs/stable/onnx_torchscript.html ("call model.eval() before exporting")
+    - https://pytorch.org/docs/stable/onnx_torchscript.html (`training=TrainingMode.EVAL` default)
+    - https://pytorch.org/docs/stable/generated/torch.jit.trace.html
     - https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval
     """
 
@@ -74,74 +87,211 @@ class ExportWithoutEval(SourceRule):
             model = call_arg(call, 0, "model", "mod", "f", "obj", "func", "module")
             if model is None:
                 continue
+            severity: Severity | None = None
+            if api == "torch.onnx.export":
+                mode = _training_kw(call)
+                if mode is None:  # a non-literal training=: its mode is decided elsewhere
+                    continue
+                exporter = onnx_exporter(src, call)
+                if mode == "EVAL" and exporter == "torchscript":
+                    continue  # the TorchScript exporter switches to eval itself
+                if mode == "EVAL":
+                    keeps = ("keeps the model in training mode: Dropout stays active and `if self.training:` branches "
+                             "take the training path (BatchNorm is exported with its running statistics)")
+                    consequence = f"the dynamo exporter {keeps}"
+                    if exporter is None:
+                        consequence = (f"torch 2.9 and later export with the dynamo exporter by default, which {keeps}; "
+                                       "the TorchScript exporter (`dynamo=False`) would switch to eval itself")
+                        severity = Severity.WARNING
+                else:
+                    consequence = (f"`training=TrainingMode.{mode}` exports the training-mode behaviour (active Dropout, "
+                                   "BatchNorm on batch statistics, `self.training` branches)")
+            elif api == "torch.jit.script":
+                consequence = ("the scripted module keeps `training=True`, so whoever saves or exports it must call "
+                               "`.eval()`")
+                severity = Severity.NOTE
+            else:
+                consequence = (f"`{api}` records the training-mode behaviour (active Dropout, BatchNorm on batch "
+                               "statistics, `self.training` branches) into the graph")
             problem = self._problem(src, call, model)
             if problem:
-                scripted = api == "torch.jit.script"
-                consequence = (
-                    "the scripted module keeps `training=True`, so whoever saves or exports it must call `.eval()`"
-                    if scripted
-                    else f"`{api}` records training-mode Dropout and BatchNorm into the graph"
-                )
                 yield self.finding(
                     f"{problem}; {consequence}",
                     src.path, *src.pos(model),
-                    severity=Severity.NOTE if scripted else None,
+                    severity=severity,
                     hint="call `.eval()` on the model before exporting (and keep `.train()` out of the way)",
                     fix=append_fix(src, model, ".eval()", "call .eval() on the model passed to the exporter"),
                 )
 
     def _problem(self, src: SourceFile, call: ast.Call, model: ast.expr) -> str:
         if isinstance(model, ast.Call):
-            if not _is_eval_call(model) and _builds_model(src, model):
+            inner = _strip_moves(model)
+            if not _is_eval_call(model) and isinstance(inner, ast.Call) and _builds_model(src, inner) \
+                    and not _wraps_eval_model(src, call, inner):
                 return f"`{src.segment(model)}` builds a model in training mode and passes it straight in"
             return ""
         if not isinstance(model, (ast.Name, ast.Attribute)):
             return ""
         target = ast.unparse(model)
         scope = enclosing_function(src, call)
-        if scope is not None and isinstance(model, ast.Name):
-            params = {a.arg for a in (*scope.node.args.posonlyargs, *scope.node.args.args, *scope.node.args.kwonlyargs)}
-            if model.id in params and not _rebinds(src, scope, model.id, call):
-                return ""
+        sub = ""
         if isinstance(model, ast.Attribute) and not _rebinds(src, scope, target, call):
-            return ""  # self.model and friends: where it was switched is out of sight
-        state, where, bound = "unknown", 0, False
-        for node in scope_nodes(src, scope):
-            if not before(node, call):
-                continue
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and _assigns(node, target):
-                value = node.value
-                bound = True
-                if value is not None and _is_eval_call(value):
-                    state = "eval"
-                elif isinstance(value, ast.Call) and any(
-                    n.startswith(("torch.jit.", "torch.export.")) for n in src.qualnames(value.func)
-                ):
-                    state = "unknown"  # a traced/scripted/exported program: its mode was fixed where it was made
-                elif isinstance(value, ast.Call) and _builds_model(src, value):
-                    state = "fresh"
-                else:
-                    state = "unknown"  # a copy, a lookup, a helper's result: its mode is decided elsewhere
-                where = node.lineno
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and ast.unparse(node.func.value) == target:
-                if _is_eval_call(node):
-                    state, where = "eval", node.lineno
-                elif node.func.attr == "train":
-                    state, where = "train", node.lineno
-            elif (
-                isinstance(node, ast.Expr)
-                and isinstance(node.value, ast.Attribute)
-                and node.value.attr == "eval"
-                and ast.unparse(node.value.value) == target
-            ):
-                state, where = "eval-not-called", node.lineno
+            # model.backbone of a model built here: the submodule is in the mode of its parent
+            root = model
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if not isinstance(root, ast.Name) or root.id in ("self", "cls"):
+                return ""  # self.model and friends: where it was switched is out of sight
+            sub, target = target, root.id
+            if _switched(src, scope, sub, call) or not _root_is_module(src, scope, target, call):
+                return ""
+        if scope is not None:
+            params = {a.arg for a in (*scope.node.args.posonlyargs, *scope.node.args.args, *scope.node.args.kwonlyargs)}
+            if target in params and not _rebinds(src, scope, target, call):
+                return ""
+        state, where, bound = _mode_before(src, scope, target, call)
         if state == "train":
             return f"`{target}.train()` at line {where} switches the model back to training mode"
         if state == "eval-not-called":
             return f"`{target}.eval` at line {where} is not called (missing `()`), so the model stays in training mode"
         if state == "fresh" and bound:
-            return f"`{target}` (bound at line {where}) is never switched to eval mode"
+            return (f"`{sub}` is a submodule of `{target}` (bound at line {where}), which is never switched to eval mode"
+                    if sub else f"`{target}` (bound at line {where}) is never switched to eval mode")
         return ""
+
+
+def _training_kw(call: ast.Call) -> str | None:
+    """The literal ``training=`` of a ``torch.onnx.export`` call (EVAL when absent); None when not a literal."""
+    kw = next((k.value for k in call.keywords if k.arg == "training"), None)
+    if kw is None:
+        return "EVAL"
+    if isinstance(kw, ast.Attribute) and kw.attr in ("EVAL", "TRAINING", "PRESERVE"):
+        return kw.attr
+    return None
+
+
+MOVES = ("to", "cuda", "cpu", "half", "float", "double", "bfloat16", "requires_grad_", "to_empty", "share_memory")
+
+
+def _strip_moves(node: ast.AST) -> ast.AST:
+    """``Net().to(device).half()`` -> ``Net()``: moving or casting a module keeps its mode."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MOVES:
+        node = node.func.value
+    return node
+
+
+def _mode_before(src: SourceFile, scope: object, target: str, call: ast.Call) -> tuple[str, int, bool]:
+    state, where, bound = "unknown", 0, False
+    for node in scope_nodes(src, scope):  # type: ignore[arg-type]
+        if not before(node, call):
+            continue
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and _assigns(node, target):
+            if _ends_after(node, call):
+                continue  # `model = Wrapper(model)` around the call asked about: the binding comes after it
+            value = node.value
+            bound = True
+            inner = _strip_moves(value) if value is not None else None
+            if value is not None and _is_eval_call(value):
+                state = "eval"
+            elif isinstance(inner, ast.Name) and inner.id == target:
+                pass  # model = model.to(device): same module, same mode
+            elif isinstance(inner, ast.Call) and any(
+                n.startswith(("torch.jit.", "torch.export.")) for n in src.qualnames(inner.func)
+            ):
+                state = "unknown"  # a traced/scripted/exported program: its mode was fixed where it was made
+            elif isinstance(inner, ast.Call) and _builds_model(src, inner) and not _wraps_eval_model(src, call, inner):
+                state = "fresh"
+            else:
+                state = "unknown"  # a copy, a lookup, a helper's result: its mode is decided elsewhere
+            where = node.lineno
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and ast.unparse(node.func.value) == target:
+            if _is_eval_call(node):
+                state, where = "eval", node.lineno
+            elif node.func.attr == "train":
+                state, where = "train", node.lineno
+        elif (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "eval"
+            and ast.unparse(node.value.value) == target
+        ):
+            state, where = "eval-not-called", node.lineno
+    return state, where, bound
+
+
+def _ends_after(node: ast.AST, call: ast.AST) -> bool:
+    """``node`` is not finished before ``call`` starts (it encloses it): ``model = Wrapper(model)``."""
+    end = (getattr(node, "end_lineno", None) or 0, getattr(node, "end_col_offset", None) or 0)
+    return end > (call.lineno, call.col_offset)  # type: ignore[attr-defined]
+
+
+def _root_is_module(src: SourceFile, scope: object, target: str, call: ast.Call) -> bool:
+    """The object a traced submodule hangs off was built here by a known model factory or nn.Module class."""
+    value = None
+    for node in scope_nodes(src, scope):  # type: ignore[arg-type]
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and before(node, call) and _assigns(node, target):
+            value = node.value
+    inner = _strip_moves(value) if value is not None else None
+    return isinstance(inner, ast.Call) and _builds_known_module(src, inner)
+
+
+def _switched(src: SourceFile, scope: object, target: str, call: ast.Call) -> bool:
+    """``target.eval()`` (or ``.train(False)``) called before ``call`` in the scope."""
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and ast.unparse(n.func.value) == target
+        and _is_eval_call(n) and before(n, call)
+        for n in scope_nodes(src, scope)  # type: ignore[arg-type]
+    )
+
+
+_MODEL_WORDS = ("model", "module", "net", "backbone", "encoder", "decoder", "head", "detector", "classifier")
+
+
+def _wraps_eval_model(src: SourceFile, call: ast.Call, ctor: ast.Call) -> bool:
+    """``Wrapper(model)`` around a model put in eval mode before, or around a model that comes from elsewhere (a
+    parameter, an attribute): not a training-mode export of a model built here."""
+    scope = enclosing_function(src, call)
+    params = set()
+    if scope is not None:
+        params = {a.arg for a in (*scope.node.args.posonlyargs, *scope.node.args.args, *scope.node.args.kwonlyargs)}
+    pairs: list[tuple[str | None, ast.AST]] = [*((None, a) for a in ctor.args),
+                                               *((k.arg, k.value) for k in ctor.keywords)]
+    for kw, arg in pairs:
+        arg = _strip_moves(arg)
+        if _is_eval_call(arg):
+            return True
+        if isinstance(arg, (ast.Name, ast.Attribute)):
+            text = ast.unparse(arg)
+            state, _, bound = _mode_before(src, scope, text, ctor)
+            if state == "eval":
+                return True
+            named_model = any(w in name.lower() for name in (text.rsplit(".", 1)[-1], kw or "") for w in _MODEL_WORDS)
+            # a parameter or attribute, or the result of a helper, registry or lookup (``sam_registry[k](...)``):
+            # the mode was decided where the model was made, as for that value exported directly
+            from_elsewhere = isinstance(arg, ast.Attribute) or (arg.id in params and not bound) \
+                or (bound and state == "unknown")
+            if named_model and from_elsewhere:
+                return True
+    return False
+
+
+def _builds_known_module(src: SourceFile, call: ast.Call) -> bool:
+    """A model factory, a full-model ``torch.load``, or a class that the export scope knows to be an nn.Module."""
+    names = src.qualnames(call.func)
+    if any(n.startswith(FACTORY_PREFIXES) or n == "torch.load" for n in names):
+        return True
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id if isinstance(call.func, ast.Name) else ""
+    scope = getattr(src, "scope", None)
+    cls = next((c for c in src.classes if c.name == name), None)
+    try:
+        if cls is not None and scope is not None:
+            return getattr(scope.module_status(cls)[0], "name", "") == "MODULE"
+        index = getattr(src, "index", None)
+        if index is not None and name:
+            return getattr(index.module_status(name), "name", "") == "MODULE"
+    except Exception:
+        return False
+    return False
 
 
 def _builds_model(src: SourceFile, call: ast.Call) -> bool:

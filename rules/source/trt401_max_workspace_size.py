@@ -7,7 +7,7 @@ from trtlint.finding import Edit, Finding, Fix, Severity
 from trtlint.rule import SourceRule
 from trtlint.source import SourceFile
 
-from ._trt_api import attribute_uses, fact, imports_tensorrt, status, trt_alias
+from ._trt_api import attribute_uses, fact, imports_tensorrt, reportable, status, trt_alias
 
 
 class MaxWorkspaceSize(SourceRule):
@@ -15,7 +15,10 @@ class MaxWorkspaceSize(SourceRule):
 
     ## What it does
     In files that import `tensorrt`, flags reads and writes of `max_workspace_size`: a warning for targets from
-    8.3, an error from 10.0 (`--target`). An assignment `config.max_workspace_size = n` is fixed to
+    8.3, an error from 10.0 (`--target`). Quiet in a branch that tests the TensorRT version (`trt.__version__`,
+    `hasattr(config, "set_memory_pool_limit")`, a `try` that falls back on `AttributeError`) and on objects
+    that are not TensorRT's (`self.max_workspace_size` of the user's own class, `args.max_workspace_size`).
+    An assignment `config.max_workspace_size = n` is fixed to
     `config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, n)`.
 
     ## Why it matters for TensorRT
@@ -58,6 +61,8 @@ class MaxWorkspaceSize(SourceRule):
             for t in node.targets
         }
         for attr in attribute_uses(src, "max_workspace_size"):
+            if not reportable(src, attr):
+                continue
             fix = None
             stmt = assigns.get(id(attr))
             if stmt is not None:

@@ -7,7 +7,7 @@ from trtlint.finding import Edit, Finding, Fix, Severity
 from trtlint.rule import SourceRule
 from trtlint.source import SourceFile
 
-from ._trt_api import attribute_uses, imports_tensorrt, status
+from ._trt_api import attribute_uses, imports_tensorrt, status, version_guarded
 
 
 class ExplicitBatchFlag(SourceRule):
@@ -16,7 +16,8 @@ class ExplicitBatchFlag(SourceRule):
     ## What it does
     For targets from TensorRT 10.0, flags `EXPLICIT_BATCH` (a warning: it is ignored; an error from 11.0,
     where it no longer exists). When it appears in the argument of `create_network(...)`, the fix replaces that
-    argument with `0`. Older targets need the flag for ONNX models, and are left alone.
+    argument with `0`. Older targets need the flag for ONNX models, and are left alone, as is a branch that
+    tests the TensorRT version (code written for both generations).
 
     ## Why it matters for TensorRT
     From 10.0 every network is explicit-batch and the flag is dead code that hides which API generation the
@@ -58,6 +59,8 @@ class ExplicitBatchFlag(SourceRule):
                 for n in ast.walk(call.args[0]):
                     args[id(n)] = call.args[0]
         for attr in attribute_uses(src, "EXPLICIT_BATCH"):
+            if version_guarded(src, attr):
+                continue
             fix = None
             arg = args.get(id(attr))
             if arg is not None:

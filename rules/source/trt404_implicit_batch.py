@@ -6,14 +6,19 @@ from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
 from trtlint.source import SourceFile
 
-from ._trt_api import attribute_uses, fact, imports_tensorrt, status
+import ast
+
+from ._trt_api import attribute_uses, fact, imports_tensorrt, reportable, status
 
 
 class ImplicitBatch(SourceRule):
     """Implicit-batch API (`builder.max_batch_size`): removed in TensorRT 10.0.
 
     ## What it does
-    In files that import `tensorrt`, flags `max_batch_size` for targets from TensorRT 10.0.
+    In files that import `tensorrt`, flags `max_batch_size` for targets from TensorRT 10.0: assignments unless
+    the object is the user's own (`self`, `args`), reads only on objects known to be TensorRT's
+    (`builder = trt.Builder(...)`, an engine from `deserialize_cuda_engine`). Quiet in a branch that tests the
+    TensorRT version.
 
     ## Why it matters for TensorRT
     Implicit-batch networks are gone from TensorRT 10: the attribute raises `AttributeError`, and a batch
@@ -50,5 +55,8 @@ class ImplicitBatch(SourceRule):
         if severity is None:
             return
         for attr in attribute_uses(src, "max_batch_size"):
+            # a read of a `max_batch_size` is reported only on a known TensorRT object: the name is common
+            if not reportable(src, attr, strict=isinstance(attr.ctx, ast.Load)):
+                continue
             yield self.finding(f"implicit-batch `max_batch_size` is {why}", src.path, *src.pos(attr),
                                severity=severity, hint=fact("max_batch_size")["replacement"])

@@ -7,7 +7,7 @@ from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
 from trtlint.source import SourceFile
 
-from ._trt_api import attribute_uses, fact, imports_tensorrt, status
+from ._trt_api import attribute_uses, fact, imports_tensorrt, reportable, status, version_guarded
 
 CALIBRATORS = ("IInt8EntropyCalibrator2", "IInt8EntropyCalibrator", "IInt8MinMaxCalibrator", "IInt8LegacyCalibrator")
 
@@ -18,7 +18,8 @@ class ImplicitQuantization(SourceRule):
     ## What it does
     In files that import `tensorrt`, flags classes derived from `IInt8EntropyCalibrator2`,
     `IInt8EntropyCalibrator`, `IInt8MinMaxCalibrator`, `IInt8LegacyCalibrator`, and assignments of
-    `config.int8_calibrator`: a warning for targets from 10.1, an error from 11.0.
+    `config.int8_calibrator`: a warning for targets from 10.1, an error from 11.0. Quiet in a branch that
+    tests the TensorRT version and on objects of the user's own (`self.int8_calibrator = ...`).
 
     ## Why it matters for TensorRT
     Implicit quantization lets the builder pick INT8 per layer from calibration ranges; NVIDIA deprecated it
@@ -54,7 +55,7 @@ class ImplicitQuantization(SourceRule):
         for cls in src.classes:
             for base in cls.bases:
                 name = base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else ""
-                if name in CALIBRATORS:
+                if name in CALIBRATORS and not version_guarded(src, cls):
                     severity, why = status(name, src.target)
                     if severity is not None:
                         yield self.finding(f"`{name}` (implicit INT8 calibration) is {why}", src.path,
@@ -62,6 +63,6 @@ class ImplicitQuantization(SourceRule):
         severity, why = status("int8_calibrator", src.target)
         if severity is not None:
             for attr in attribute_uses(src, "int8_calibrator"):
-                if isinstance(attr.ctx, ast.Store):
+                if isinstance(attr.ctx, ast.Store) and reportable(src, attr):
                     yield self.finding(f"`int8_calibrator` (implicit quantization) is {why}", src.path,
                                        *src.pos(attr), severity=severity, hint=fact("int8_calibrator")["replacement"])

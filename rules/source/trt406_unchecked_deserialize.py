@@ -8,16 +8,19 @@ from trtlint.rule import SourceRule
 from trtlint.source import SourceFile
 
 from ._helpers import before, enclosing_function, scope_nodes
-from ._trt_api import imports_tensorrt
+from ._trt_api import imports_tensorrt, receiver_kind
 
 
 class UncheckedDeserialize(SourceRule):
     """An engine from `deserialize_cuda_engine` (or a plan from `build_serialized_network`) used without a None check.
 
     ## What it does
-    Flags `runtime.deserialize_cuda_engine(...)` and `builder.build_serialized_network(...)` whose result is used
-    directly (`.create_execution_context()` on the call) or assigned to a name that no later `if`, `assert` or
-    comparison in the same function tests.
+    Flags `runtime.deserialize_cuda_engine(...)` whose result is used directly (`.create_execution_context()` on
+    the call) or assigned to a name that no later `if`, `assert` or comparison in the same function tests, and
+    `builder.build_serialized_network(...)` whose plan is returned from the function unchecked. A plan built and
+    consumed in the same function (written to a file, or deserialized right there) is left alone: a None fails at
+    once, next to the build errors TensorRT just logged. Engines deserialized from files, parameters or
+    attributes are where the warning matters.
 
     ## Why it matters for TensorRT
     Both return `None` instead of raising: a plan built by another TensorRT version or for another GPU, a
@@ -55,11 +58,25 @@ class UncheckedDeserialize(SourceRule):
             fn = call.func
             if not (isinstance(fn, ast.Attribute) and fn.attr in ("deserialize_cuda_engine", "build_serialized_network")):
                 continue
+            if receiver_kind(src, fn.value) == "user":
+                continue  # the user's own method of that name
             nodes = scope_nodes(src, enclosing_function(src, call))
             assigned = next(
                 (t.id for n in nodes if isinstance(n, ast.Assign) and n.value is call
                  for t in n.targets if isinstance(t, ast.Name)), None,
             )
+            returned = any(isinstance(n, ast.Return) and n.value is call for n in nodes)
+            if fn.attr == "build_serialized_network":
+                # a plan built here and consumed here fails at once, next to the build log: report only a plan
+                # that leaves the function unchecked
+                if assigned is not None and not _checked(nodes, assigned, call) and _returned(nodes, assigned, call) \
+                        and not _consumed(nodes, assigned, call):
+                    yield self._report(src, call, fn.attr, f"`{assigned}` is returned without checking it for None")
+                elif returned:
+                    yield self._report(src, call, fn.attr, "the result is returned without a check")
+                continue
+            if _fresh_plan(src, nodes, call):
+                continue  # deserializing a plan built in this function: a None is seen at once, near its cause
             chained = any(isinstance(n, ast.Attribute) and n.value is call for n in nodes)
             if assigned is not None and not _checked(nodes, assigned, call):
                 yield self._report(src, call, fn.attr, f"`{assigned}` is used without checking it for None")
@@ -76,9 +93,36 @@ class UncheckedDeserialize(SourceRule):
 def _checked(nodes: list[ast.AST], name: str, call: ast.Call) -> bool:
     for n in nodes:
         if isinstance(n, (ast.If, ast.Assert, ast.While, ast.IfExp)) and before(call, n):
-            if any(isinstance(x, ast.Name) and x.id == name for x in ast.walk(n.test)):
+            if any((isinstance(x, ast.Name) and x.id == name) or (isinstance(x, ast.Attribute) and x.attr == name)
+                   for x in ast.walk(n.test)):
                 return True
         if isinstance(n, ast.Compare) and before(call, n):
             if any(isinstance(x, ast.Name) and x.id == name for x in ast.walk(n)):
+                return True
+    return False
+
+
+def _consumed(nodes: list[ast.AST], name: str, call: ast.Call) -> bool:
+    """The plan is handed to a call (``f.write(plan)``, ``deserialize_cuda_engine(plan)``) in this function."""
+    return any(isinstance(n, ast.Call) and n is not call and before(call, n)
+               and any(isinstance(a, ast.Name) and a.id == name for a in n.args) for n in nodes)
+
+
+def _returned(nodes: list[ast.AST], name: str, call: ast.Call) -> bool:
+    return any(isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id == name and before(call, n)
+               for n in nodes)
+
+
+def _fresh_plan(src: SourceFile, nodes: list[ast.AST], call: ast.Call) -> bool:
+    """The plan deserialized here was built by ``build_serialized_network`` in the same function."""
+    arg = call.args[0] if call.args else None
+    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "build_serialized_network":
+        return True
+    if not isinstance(arg, ast.Name):
+        return False
+    for n in nodes:
+        if isinstance(n, ast.Assign) and before(n, call) and any(isinstance(t, ast.Name) and t.id == arg.id for t in n.targets):
+            v = n.value
+            if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "build_serialized_network":
                 return True
     return False

@@ -6,7 +6,7 @@ from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
 from trtlint.source import SourceFile
 
-from ._trt_api import attribute_uses, fact, imports_tensorrt, status
+from ._trt_api import attribute_uses, fact, imports_tensorrt, status, version_guarded
 
 FLAGS = {"INT8": "BuilderFlag.INT8", "FP16": "BuilderFlag.FP16"}
 
@@ -16,7 +16,7 @@ class WeakTypingFlags(SourceRule):
 
     ## What it does
     In files that import `tensorrt`, flags `BuilderFlag.FP16` and `BuilderFlag.INT8` for targets from
-    TensorRT 11.0.
+    TensorRT 11.0, outside branches that test the TensorRT version.
 
     ## Why it matters for TensorRT
     TensorRT 11 removed weakly typed builds: the builder no longer chooses layer precisions from flags, it
@@ -52,6 +52,6 @@ class WeakTypingFlags(SourceRule):
             if severity is None:
                 continue
             for attr in attribute_uses(src, attr_name):
-                if getattr(attr.value, "attr", getattr(attr.value, "id", "")) == "BuilderFlag":
+                if getattr(attr.value, "attr", getattr(attr.value, "id", "")) == "BuilderFlag" and not version_guarded(src, attr):
                     yield self.finding(f"`{api}` is {why}: TensorRT 11 builds strongly typed networks only",
                                        src.path, *src.pos(attr), severity=severity, hint=fact(api)["replacement"])

@@ -1,0 +1,56 @@
+"""Which base classes make a class an ``nn.Module`` (or rule it out), known by qualified name or by name."""
+from __future__ import annotations
+
+import enum
+import re
+
+
+class ModuleStatus(enum.Enum):
+    MODULE = "module"
+    NOT_MODULE = "not-module"
+    UNKNOWN = "unknown"  # an imported base the run cannot see: treated as a module (nothing true is lost)
+
+
+# Base classes known to be nn.Module subclasses, by their last name component (they are imported under these
+# names from torch, torchvision, timm, mmengine/mmcv, Lightning, transformers and diffusers).
+MODULE_BASE_NAMES = frozenset({
+    "Module", "Sequential", "ModuleList", "ModuleDict", "ScriptModule", "RecursiveScriptModule",
+    "LightningModule", "BaseModule", "BaseModel", "ModelMixin", "PreTrainedModel",
+    "PyTorchModelHubMixin",
+})
+# Package prefixes whose capitalised classes used as bases are modules (layers and models).
+MODULE_PACKAGES = ("torch.nn.", "torchvision.models.", "torchvision.ops.", "timm.models.", "timm.layers.",
+                   "mmengine.model.", "mmcv.cnn.", "mmcv.ops.", "transformers.", "diffusers.models.")
+NOT_MODULE_QUALNAMES = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.nn.init",
+                                  "transformers.PretrainedConfig", "transformers.TrainingArguments"})
+# Bases that make a class certainly not a module (unless another base is one).
+NOT_MODULE_BASE_NAMES = frozenset({
+    "object", "ABC", "ABCMeta", "Protocol", "Generic", "Enum", "IntEnum", "Flag", "NamedTuple", "TypedDict",
+    "Exception", "BaseException", "RuntimeError", "ValueError", "dict", "list", "tuple", "set", "str", "int",
+    "float", "Dataset", "IterableDataset", "DataLoader", "Sampler", "Thread", "Process", "Function",
+    "InplaceFunction", "Callback", "Hook", "Optimizer", "_LRScheduler", "LRScheduler", "Config",
+    "PretrainedConfig", "ConfigMixin",
+})
+# ``torch.autograd.Function``: its static ``forward`` runs while tracing unless it defines ``symbolic``.
+AUTOGRAD_FUNCTION = frozenset({"torch.autograd.Function", "torch.autograd.function.Function",
+                               "torch.autograd.function.InplaceFunction"})
+
+
+def status_of_qualname(qualname: str) -> ModuleStatus:
+    """What a base written (after import resolution) as ``qualname`` says about its subclass."""
+    last = qualname.rsplit(".", 1)[-1]
+    if qualname in NOT_MODULE_QUALNAMES or qualname in AUTOGRAD_FUNCTION:
+        return ModuleStatus.NOT_MODULE
+    if last in MODULE_BASE_NAMES or last.endswith("PreTrainedModel"):
+        return ModuleStatus.MODULE
+    if qualname.startswith(MODULE_PACKAGES) and last[:1].isupper():
+        return ModuleStatus.MODULE
+    if last in NOT_MODULE_BASE_NAMES or qualname.startswith(("typing.", "abc.", "enum.", "collections.")):
+        return ModuleStatus.NOT_MODULE
+    return ModuleStatus.UNKNOWN
+
+
+# inference runtimes: a class that drives one runs an exported model, it is not one
+RUNTIMES = frozenset({"onnxruntime", "tensorrt", "openvino", "tflite_runtime", "coremltools", "pycuda",
+                      "tritonclient", "ncnn", "MNN", "rknn", "rknnlite", "tvm", "polygraphy", "pyppl", "snpe"})
+_RUNTIME_RE = re.compile(r"\b(?:" + "|".join(sorted(RUNTIMES)) + r"|cv2\.dnn|tensorflow\.lite)\b")

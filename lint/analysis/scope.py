@@ -1,0 +1,570 @@
+"""The export scope of one file: which classes and functions are model code that gets exported, and why.
+
+Decisions, in order (the first that applies wins), for each class:
+
+1. an export root of the run (what an exporter is called on, or a ``models`` entry): exported;
+2. a custom ``torch.autograd.Function``: not linted line by line (exported through ``symbolic`` or as a custom
+   op, usually replaced by a TensorRT plugin);
+3. a runtime wrapper (it imports or names ONNX Runtime, TensorRT, OpenVINO, ``cv2.dnn``, ...): it runs an
+   exported model and is not one, even when it subclasses ``nn.Module``;
+4. a loss, criterion, matcher or assigner by its name (``*Loss*``, ``*Criterion``, ``*Matcher``,
+   ``*Assigner``): training-only; a data preprocessor (mmengine's ``BaseDataPreprocessor`` family, by its or
+   its base's name): it prepares the batch before the exported forward;
+5. shaped like training, evaluation or eager post-processing code (:func:`training_or_eager_shape`: a forward
+   that requires training targets, a loss module by its path, ``torch.distributed`` collectives, an estimator
+   wrapper, a forward returning lists of dicts or PIL images): not exported;
+6. outside the reach of the run's export roots, when every root is resolved: not exported;
+7. an ``nn.Module`` subclass (bases resolved in the file, through imports by qualified name, across the files
+   of the run, and the usual base classes of torch, torchvision, timm, mmengine, Lightning, transformers and
+   diffusers by name): exported; a base nothing resolves is treated as a module (nothing true is lost);
+8. anything else (no base, ``object``, ``ABC``, a dataset, a runtime wrapper around ONNX Runtime or
+   TensorRT): not model code.
+
+Methods follow their class, except methods decorated ``@torch.jit.unused``, ``@torch.jit.ignore`` or
+``@torch.jit._script_if_tracing`` and methods whose name says loss (``loss``, ``compute_loss``, ...).
+Inside exported functions, the statement walk of :mod:`trtlint.source` also skips training-only branches and
+the eager side of tracing-aware guards (see ``branch_filter``).
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .bases import _RUNTIME_RE, AUTOGRAD_FUNCTION, RUNTIMES, ModuleStatus, status_of_qualname
+
+if TYPE_CHECKING:
+    from ..source import FunctionInfo, SourceFile
+    from .index import RunIndex
+
+
+LOSS_CLASS = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")
+# mmengine's BaseDataPreprocessor / ImgDataPreprocessor and the codebases' subclasses (DetDataPreprocessor,
+# SegDataPreProcessor, ...): collate, normalise and pad on the host before the model's forward
+PREPROCESSOR = re.compile(r"Data_?Pre[Pp]rocessor$")
+LOSS_METHOD = re.compile(r"(^|_)loss(es)?($|_)")
+SKIP_DECORATORS = frozenset({"torch.jit.unused", "torch.jit.ignore", "torch.jit._script_if_tracing",
+                             "torch.jit.script_if_tracing"})
+# predicates that are true while an exporter records the model: the branch where they are false is eager-only
+TRACING_PREDICATES = frozenset({
+    "torch.jit.is_tracing", "torch.jit.is_scripting", "torch.onnx.is_in_onnx_export", "torch.compiler.is_compiling",
+    "torch.compiler.is_exporting", "torch.compiler.is_dynamo_compiling", "torch._dynamo.is_compiling",
+    "torchvision._is_tracing", "torch._C._get_tracing_state", "torch.fx._symbolic_trace.is_fx_tracing",
+    "torch._utils.is_compiling",
+})
+TRACING_GUARD = "eager side of a tracing guard"
+# parameter names that carry training targets: ``if targets is not None:`` branches compute the loss
+TARGET_NAMES = frozenset({"target", "targets", "gt", "gts", "labels", "gt_labels", "gt_bboxes", "gt_boxes",
+                          "gt_masks", "gt_instances", "batch_gt_instances", "annotations", "y_true", "ground_truth"})
+
+
+# devices a TensorRT deployment never exports on: branches for them (``if x.device.type == "mps":``) are
+# workarounds the export does not take
+OTHER_DEVICES = frozenset({"mps", "xla", "npu", "hpu", "xpu", "mlu", "musa"})
+
+
+def _is_device_type(node: ast.expr) -> bool:
+    """``x.device.type`` or ``device.type``."""
+    if not (isinstance(node, ast.Attribute) and node.attr == "type"):
+        return False
+    v = node.value
+    return (isinstance(v, ast.Attribute) and v.attr == "device") or (isinstance(v, ast.Name) and "device" in v.id)
+
+
+def _constants(node: ast.expr) -> set[str]:
+    """The string constants of ``"mps"`` or ``("mps", "npu")``; empty for anything else."""
+    elts = node.elts if isinstance(node, (ast.Tuple, ast.List, ast.Set)) else [node]
+    out = {e.value for e in elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+    return out if len(out) == len(elts) else set()
+
+
+@dataclass(frozen=True)
+class Decision:
+    exported: bool
+    reason: str
+
+
+class FileScope:
+    """Export decisions for the classes and functions of one file (built lazily, once, by ``src.scope``)."""
+
+    def __init__(self, src: SourceFile, index: RunIndex | None) -> None:
+        self.src = src
+        self.index = index
+        self._classes: dict[int, Decision] = {}
+        self._by_name = {c.name: c for c in src.classes}
+        self._entries: list[tuple[FunctionInfo, str]] | None = None
+        self._runtime_aliases: dict[str, str] | None = None  # import alias -> runtime module
+        #: module functions that are entries because another file's forward calls them
+        self.cross_file: set[int] = set()
+
+    # ------------------------------------------------------------ classes
+    def class_decision(self, cls: ast.ClassDef) -> Decision:
+        d = self._classes.get(id(cls))
+        if d is None:
+            d = self._classes[id(cls)] = self._decide_class(cls)
+        return d
+
+    def _decide_class(self, cls: ast.ClassDef) -> Decision:
+        index = self.index
+        roots = index.root_for(cls.name) if index is not None else []
+        if roots:
+            r = roots[0]
+            where = f" at {r.path}:{r.line}" if r.line else ""
+            return Decision(True, f"export root: {r.via}({r.expr}){where}")
+        quals = [q for b in cls.bases for q in self._base_qualnames(b)]
+        if any(q in AUTOGRAD_FUNCTION for q in quals):
+            return Decision(False, "custom torch.autograd.Function: exported through symbolic() or as a custom op")
+        if LOSS_CLASS.search(cls.name):
+            return Decision(False, "training-only: a loss, criterion, matcher or assigner (by its name)")
+        if PREPROCESSOR.search(cls.name) or any(PREPROCESSOR.search(q.rsplit(".", 1)[-1]) for q in quals):
+            return Decision(False, "a data preprocessor (mmengine's BaseDataPreprocessor family): it prepares the "
+                            "batch before the exported forward runs")
+        runtime = self._runtime_used(cls)
+        if runtime:
+            return Decision(False, f"a runtime wrapper (uses {runtime}): it runs an exported model, it is not one")
+        shape = self._not_a_model_shape(cls)
+        if shape:
+            return Decision(False, shape)
+        status, why = self.module_status(cls)
+        if status is not ModuleStatus.NOT_MODULE and index is not None and index.reach is not None \
+                and cls.name not in index.reach:
+            return Decision(False, "outside the reach of the export roots ("
+                            + ", ".join(sorted({r.name for r in index.roots})) + ")")
+        if status is ModuleStatus.MODULE:
+            return Decision(True, f"nn.Module subclass ({why})")
+        if status is ModuleStatus.UNKNOWN:
+            return Decision(True, f"base {why} not resolved in this run: treated as an nn.Module")
+        return Decision(False, f"not an nn.Module ({why})")
+
+    def _not_a_model_shape(self, cls: ast.ClassDef) -> str:
+        """Why the class's own structure says it is training, evaluation or eager post-processing code ("" if
+        nothing does): see :func:`training_or_eager_shape`. A forward that requires targets does not count for a
+        class that another model class of the run builds as a submodule (a decoder fed placeholder labels at
+        inference is part of that model)."""
+        why = training_or_eager_shape(self.src, cls)
+        if why.startswith(TARGETS_WHY) and self.index is not None and self.index.built_by_model(cls.name):
+            return ""
+        return why
+
+    def _runtime_used(self, cls: ast.ClassDef) -> str:
+        """The inference runtime a class drives (it imports one, or names a module-level import of one), or ""."""
+        if self._runtime_aliases is None:
+            text = self.src.text
+            self._runtime_aliases = {}
+            if _RUNTIME_RE.search(text) is not None or "tensorflow.lite" in text:
+                for alias, quals in self.src.imports.items():
+                    for q in quals:
+                        if q.split(".")[0] in RUNTIMES or q.startswith(("cv2.dnn", "tensorflow.lite")):
+                            self._runtime_aliases[alias] = q.split(".")[0]
+                self._runtime_aliases[""] = ""  # the file names a runtime: look inside its classes
+        if not self._runtime_aliases:
+            return ""
+        body = "\n".join(self.src.lines[cls.lineno - 1:cls.end_lineno or cls.lineno])
+        m = _RUNTIME_RE.search(body)
+        if m is not None and re.search(r"\bimport\b", body):
+            line = next((ln for ln in body.splitlines() if m.group(0) in ln and "import" in ln), "")
+            if line:
+                return m.group(0)
+        for alias, module in self._runtime_aliases.items():
+            if alias and re.search(rf"\b{re.escape(alias)}\b", body):
+                return module
+        return ""
+
+    def _base_qualnames(self, base: ast.expr) -> list[str]:
+        if isinstance(base, ast.Subscript):
+            base = base.value
+        return sorted(self.src.qualnames(base))
+
+    def module_status(self, cls: ast.ClassDef, _seen: frozenset[int] = frozenset()) -> tuple[ModuleStatus, str]:
+        """(status, explanation) from the class's bases: in this file, through imports, across the run."""
+        bases = [b for b in cls.bases]
+        if not bases:
+            return ModuleStatus.NOT_MODULE, "no base class"
+        result, why = ModuleStatus.NOT_MODULE, "bases " + ", ".join(ast.unparse(b) for b in bases)
+        for b in bases:
+            text = ast.unparse(b)
+            st = ModuleStatus.UNKNOWN
+            if isinstance(b, ast.Name) and b.id in self._by_name and b.id not in self.src.imports:
+                inner = self._by_name[b.id]
+                if inner is not cls and id(inner) not in _seen:
+                    st, _ = self.module_status(inner, _seen | {id(cls)})
+            else:
+                quals = self._base_qualnames(b)
+                sts = [status_of_qualname(q) for q in quals]
+                if ModuleStatus.MODULE in sts:
+                    st = ModuleStatus.MODULE
+                elif sts and all(s is ModuleStatus.NOT_MODULE for s in sts):
+                    st = ModuleStatus.NOT_MODULE
+                elif self.index is not None:
+                    last = text.split("[", 1)[0].rsplit(".", 1)[-1]
+                    st = self.index.module_status(last)
+            if st is ModuleStatus.MODULE:
+                return st, f"base {text}"
+            if st is ModuleStatus.UNKNOWN:
+                result, why = ModuleStatus.UNKNOWN, text
+        return result, why
+
+    # ------------------------------------------------------------ functions
+    def function_decision(self, f: FunctionInfo) -> Decision:
+        for dec in f.node.decorator_list:
+            target = dec.func if isinstance(dec, ast.Call) else dec
+            names = self.src.qualnames(target)
+            hit = names & SKIP_DECORATORS
+            if hit:
+                return Decision(False, f"decorated @{sorted(hit)[0]}: not what gets exported")
+        if LOSS_METHOD.search(f.node.name.lower()) and f.node.name != "forward":
+            return Decision(False, "training-only: a loss method (by its name)")
+        if f.cls is not None:
+            d = self.class_decision(f.cls)
+            if not d.exported:
+                return d
+            return Decision(True, f"method of {f.cls.name}")
+        return Decision(True, "module-level function")
+
+    def entry_functions(self) -> list[tuple[FunctionInfo, str]]:
+        """Where the forward scope starts: ``forward`` of exported classes, entry methods named by roots, and
+        module-level functions that the ``forward`` of a model class in another file of the run calls."""
+        if self._entries is not None:
+            return self._entries
+        out: list[tuple[FunctionInfo, str]] = []
+        top = {id(n) for n in self.src.tree.body}
+        for f in self.src.functions:
+            if f.cls is None:
+                if self.index is not None and id(f.node) in top and self.function_decision(f).exported:
+                    callers = self.index.forward_callers(f.node.name, self.src.path)
+                    if callers:
+                        c = callers[0]
+                        out.append((f, f"called from the forward of {c.name} ({c.path}:{c.line})"))
+                        self.cross_file.add(id(f.node))
+                continue
+            entry = f.node.name == "forward"
+            if not entry and self.index is not None:
+                entry = f.node.name in self.index.entry_methods(f.cls.name)
+            if not entry:
+                continue
+            d = self.function_decision(f)
+            if d.exported:
+                out.append((f, d.reason))
+        self._entries = out
+        return out
+
+    def decision_at(self, node: ast.AST) -> Decision:
+        """Whether the code at ``node`` is exported: the decision for its innermost enclosing function."""
+        line = getattr(node, "lineno", 0)
+        inner = None
+        for f in self.src.functions:
+            if f.node.lineno <= line <= (f.node.end_lineno or f.node.lineno):
+                if inner is None or f.node.lineno >= inner.node.lineno:
+                    inner = f
+        if inner is None:
+            return Decision(False, "module-level code: not inside a model")
+        reached = {id(g.node) for g in self.src.forward_functions()}
+        if id(inner.node) in reached:
+            return Decision(True, f"reached from forward ({self.function_decision(inner).reason})")
+        d = self.function_decision(inner)
+        return Decision(False, d.reason if not d.exported else "not reached from an exported forward")
+
+
+def branch_filter(src: SourceFile, test: ast.expr, params: frozenset[str] = frozenset()) -> tuple[bool, bool, str]:
+    """(body is exported, else-branch is exported, why) for an ``if`` test; (True, True, "") when neither is
+    ruled out. Training-only tests: ``self.training``; ``targets is not None`` on a target-named parameter;
+    ``mode == "loss"``. Tracing-aware guards: the branch where the predicate is false is eager-only."""
+    t = _classify(src, test, params)
+    if t is None:
+        return True, True, ""
+    side, why = t
+    return (side, not side, why)
+
+
+def _has_tensor_mode(src: SourceFile) -> bool:
+    """Whether the file dispatches on a ``"tensor"`` mode (mmengine's convention), read once per file."""
+    key = ("tensor_mode",)
+    got = src.cache.get(key)
+    if got is None:
+        got = src.cache[key] = re.search(r"""(==|!=|\bin)\s*[\[(]?\s*['"]tensor['"]""", src.text) is not None
+    return bool(got)
+
+
+def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[bool, str] | None:
+    """(True, why): only the body runs at export; (False, why): only the else-branch does."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _classify(src, test.operand, params)
+        return (not inner[0], inner[1]) if inner is not None else None
+    if isinstance(test, ast.BoolOp):
+        for v in test.values:
+            inner = _classify(src, v, params)
+            if inner is None:
+                continue
+            # ``a and b``: when a is false at export, the body never runs; ``a or b``: when a is true it always does
+            if isinstance(test.op, ast.And) and inner[0] is False:
+                return inner
+            if isinstance(test.op, ast.Or) and inner[0] is True:
+                return inner
+        return None
+    if isinstance(test, ast.Attribute) and test.attr == "training" and isinstance(test.value, ast.Name) \
+            and test.value.id == "self":
+        return False, "training-only branch (self.training)"
+    if isinstance(test, ast.Call) and not test.args and src.qualnames(test.func) & TRACING_PREDICATES:
+        return True, f"{TRACING_GUARD} ({ast.unparse(test.func)}())"
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, op, right = test.left, test.ops[0], test.comparators[0]
+        if isinstance(left, ast.Name) and left.id in TARGET_NAMES and left.id in params \
+                and isinstance(right, ast.Constant) and right.value is None:
+            if isinstance(op, ast.IsNot):
+                return False, f"training-only branch ({left.id} is not None)"
+            if isinstance(op, ast.Is):
+                return True, f"training-only branch ({left.id} is not None)"
+        if _is_device_type(left) and _constants(right) and _constants(right) <= OTHER_DEVICES:
+            devices = "/".join(sorted(_constants(right)))
+            if isinstance(op, (ast.Eq, ast.In)):
+                return False, f"a branch for the {devices} device, not the one an export runs on"
+            if isinstance(op, (ast.NotEq, ast.NotIn)):
+                return True, f"a branch for the {devices} device, not the one an export runs on"
+        if isinstance(right, ast.Constant) and isinstance(right.value, str) and "loss" in right.value.lower():
+            if isinstance(op, ast.Eq):
+                return False, f"training-only branch ({ast.unparse(test)})"
+            if isinstance(op, ast.NotEq):
+                return True, f"training-only branch ({ast.unparse(test)})"
+        if isinstance(left, ast.Name) and left.id in params and isinstance(right, ast.Constant) \
+                and right.value == "predict" and _has_tensor_mode(src):
+            # the mode convention of mmengine's BaseModel.forward: "tensor" returns the raw network outputs (what
+            # an export records), "predict" post-processes them into data samples for eager inference; only
+            # where the file has a "tensor" mode (elsewhere "predict" may be the one inference path)
+            why = f"eager post-processing branch ({ast.unparse(test)}; \"tensor\" mode is what gets exported)"
+            if isinstance(op, ast.Eq):
+                return False, why
+            if isinstance(op, ast.NotEq):
+                return True, why
+    return None
+
+
+def describe(src: SourceFile) -> list[str]:
+    """What ``trtlint --show-scope`` prints for one file: every class and function with its decision, and the
+    branches of exported functions that an export never records."""
+    scope = src.scope
+    exported = {id(f.node): f for f in src.forward_functions()}
+    lines = [src.path]
+    for cls in src.classes:
+        d = scope.class_decision(cls)
+        lines.append(f"  {'exported' if d.exported else 'excluded'}  class {cls.name} (line {cls.lineno}): {d.reason}")
+    for f in src.functions:
+        name = f"{f.cls.name}.{f.node.name}" if f.cls is not None else f.node.name
+        if id(f.node) in exported:
+            how = next((why if id(f.node) in scope.cross_file else "entry point"
+                        for g, why in scope.entry_functions() if g is f), "called from exported code")
+            lines.append(f"  exported  {name} (line {f.node.lineno}): {how}")
+            params = src._params(f)
+            from ..source import _debug_only
+
+            for node in ast.walk(f.node):
+                if isinstance(node, ast.If) and not node.orelse and _debug_only(f.node, node):
+                    lines.append(f"    skipped `if` at line {node.lineno}: debug-only branch (a NaN/Inf check that "
+                                 "only reports; a normal input never takes it)")
+                    continue
+                if isinstance(node, ast.If):
+                    keep_body, keep_else, why = src.branch(node.test, params)
+                    if not why:
+                        continue
+                    taken = node.body if keep_body else node.orelse
+                    dropped = node.orelse if keep_body else node.body
+                    if dropped:
+                        side = "body" if not keep_body else "else-branch"
+                        lines.append(f"    skipped {side} of `if` at line {node.lineno}: {why}")
+                    if taken and why.startswith(TRACING_GUARD):
+                        side = "body" if keep_body else "else-branch"
+                        lines.append(f"    {side} of `if` at line {node.lineno}: the exported side of a tracing "
+                                     "guard, written for the exporter (values read on the host there are frozen on "
+                                     "purpose: no TRT102/TRT103)")
+                    if taken and isinstance(taken[-1], (ast.Return, ast.Raise)):
+                        lines.append(f"    skipped what follows `if` at line {node.lineno} (the exported side "
+                                     f"leaves the function): {why}")
+        elif f.cls is None or not scope.class_decision(f.cls).exported or f.node.name == "forward":
+            continue  # reported with its class (or a plain helper nobody exports)
+        else:
+            d = scope.function_decision(f)
+            if not d.exported:
+                lines.append(f"  excluded  {name} (line {f.node.lineno}): {d.reason}")
+    return lines
+
+
+def describe_run(index: RunIndex | None) -> list[str]:
+    """The run-level part of ``--show-scope``: export roots and their reach."""
+    if index is None:
+        return []
+    if not index.roots:
+        return ["export roots: none found in the linted files (every nn.Module counts as exported; name them "
+                "with [tool.trtlint] models = [...])"]
+    out = ["export roots:"]
+    for r in index.roots:
+        where = f" at {r.path}:{r.line}" if r.line else ""
+        what = r.name or "unresolved"
+        method = f".{r.method}" if r.method else ""
+        out.append(f"  {r.via}({r.expr}){where} -> {what}{method}")
+    reach = index.reach
+    if reach is None:
+        why = index.opaque or "a root is not defined in the linted files"
+        out.append(f"reach: unknown ({why}): every nn.Module counts as exported")
+    else:
+        n = len(reach)
+        out.append(f"reach: {n} class and function name{'s' if n != 1 else ''}; model code outside it is not linted")
+    return out
+
+
+# ---------------------------------------------------------------- structural signals of non-exported classes
+TARGETS_WHY = "training-only: forward requires training targets"
+# a required ``forward`` parameter named like training targets: an exported forward takes inputs, not labels
+TARGET_PARAM = re.compile(r"^(targets?|labels?|gt|gts|gt_\w+|\w+_targets?|local_labels?|label_part|ground_truths?|"
+                          r"y_true)$")
+# a module of a package or file named for losses (``losses/ghm.py``, ``loss/regularizer/co2.py``, ``iou_loss.py``)
+LOSS_PATH = re.compile(r"(^|[/\\_])loss(es)?([/\\_.]|$)", re.IGNORECASE)
+# torch.distributed collectives: they need a process group, which an export (one process) does not record
+COLLECTIVES = frozenset({"all_gather", "all_gather_into_tensor", "all_gather_object", "all_reduce", "broadcast",
+                         "broadcast_object_list", "reduce", "reduce_scatter", "reduce_scatter_tensor", "all_to_all",
+                         "all_to_all_single", "barrier", "gather", "scatter", "send", "recv"})
+# estimator libraries: a module wrapping one runs fit/predict on the host, there is no graph to export
+ESTIMATORS = ("sklearn", "cuml", "xgboost", "lightgbm", "faiss")
+
+
+def _project_path(path: str) -> str:
+    """The path as the project sees it: relative to the working directory when it lies below it, so that the
+    folders above the project (``/home/me/loss-experiments/...``) say nothing about its code."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return os.path.basename(path)
+    if rel.startswith(".."):
+        return os.path.basename(path)
+    return rel
+
+
+# what a forward building a list of dicts must contain, checked on its text before its tree is walked
+_DICT_LIST_TEXT = re.compile(r"\.append\(\s*(\{|dict\()|\[\s*(\{|dict\()|\]\s*\[\s*['\"]")
+
+
+def _file_imports(src: SourceFile) -> tuple[bool, set[str], set[str]]:
+    """(the file may call torch.distributed, aliases of estimator libraries, aliases of PIL), once per file."""
+    key = ("scope-imports",)
+    got = src.cache.get(key)
+    if got is None:
+        quals = [(a, q) for a, qs in src.imports.items() for q in qs]
+        got = src.cache[key] = (
+            "distributed" in src.text,  # ``import torch.distributed as dist`` or ``torch.distributed.x(...)``
+            {a for a, q in quals if q.split(".")[0] in ESTIMATORS},
+            {a for a, q in quals if q == "PIL" or q.startswith("PIL.")},
+        )
+    return got  # type: ignore[return-value]
+
+
+def _forward_of(cls: ast.ClassDef) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    return next((n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "forward"),
+                None)
+
+
+def _forward_methods(cls: ast.ClassDef) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """``forward`` and the methods of the class it calls through ``self.m(...)``, transitively (loss methods
+    left out); every method when the class has no ``forward``."""
+    methods = {n.name: n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    if "forward" not in methods:
+        return list(methods.values())
+    out: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    work, seen = ["forward"], set()
+    while work:
+        name = work.pop()
+        if name in seen or name not in methods or (LOSS_METHOD.search(name.lower()) and name != "forward"):
+            continue
+        seen.add(name)
+        out.append(methods[name])
+        for n in ast.walk(methods[name]):
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self":
+                work.append(n.attr)
+    return out
+
+
+def _required_params(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    a = fn.args
+    pos = [*a.posonlyargs, *a.args]
+    required = [p.arg for p in pos[:len(pos) - len(a.defaults)]]
+    required += [p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is None]
+    return [n for n in required if n not in ("self", "cls")]
+
+
+def _is_dict_value(node: ast.AST) -> bool:
+    return isinstance(node, ast.Dict) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                                          and node.func.id == "dict")
+
+
+def _returns_list_of_dicts(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """The name (or ``[...]``) a forward returns when it is a list of dicts built in Python ("" otherwise):
+    ``[{"boxes": b} for ...]``, a list filled by ``.append({...})``, or a parameter whose items get string keys
+    assigned (``results[i]["masks"] = ...``)."""
+    appended: set[str] = set()
+    keyed: set[str] = set()
+    comps: set[str] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" \
+                and isinstance(node.func.value, ast.Name) and node.args and _is_dict_value(node.args[0]):
+            appended.add(node.func.value.id)
+        elif isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Constant) \
+                        and isinstance(t.slice.value, str) and isinstance(t.value, ast.Subscript) \
+                        and isinstance(t.value.value, ast.Name):
+                    keyed.add(t.value.value.id)
+                if isinstance(t, ast.Name) and isinstance(node.value, ast.ListComp) and _is_dict_value(node.value.elt):
+                    comps.add(t.id)
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Return) and node.value is not None:
+            v = node.value
+            if isinstance(v, ast.ListComp) and _is_dict_value(v.elt):
+                return "[{...} for ...]"
+            if isinstance(v, ast.Name) and v.id in appended | keyed | comps:
+                return v.id
+    return ""
+
+
+def training_or_eager_shape(src: SourceFile, cls: ast.ClassDef) -> str:
+    """Structural reasons why a class is not exported model code, "" when none holds:
+
+    - its ``forward`` requires a parameter named like training targets (``labels``, ``targets``, ``gt_*``):
+      margin losses, sampled classifiers, loss helpers;
+    - it is defined in a module of a package or file named for losses (``losses/``, ``*_loss.py``);
+    - it calls ``torch.distributed`` collectives (``all_gather``, ``broadcast``, ...): distributed training or
+      evaluation code, which needs a process group that an export does not record;
+    - it names an estimator library (scikit-learn, cuML, XGBoost, LightGBM, faiss): fit/predict on the host;
+    - its ``forward`` returns a list of dicts built in Python or makes PIL images: eager post-processing of a
+      model's outputs (an exported graph returns tensors).
+    """
+    fwd = _forward_of(cls)
+    if fwd is not None:
+        targets = [n for n in _required_params(fwd) if TARGET_PARAM.match(n)]
+        if targets:
+            return f"{TARGETS_WHY} (`{targets[0]}`)"
+    if LOSS_PATH.search(_project_path(src.path)):
+        return "training-only: defined in a loss module (by its path)"
+    dist_imported, estimator_aliases, pil = _file_imports(src)
+    if dist_imported:
+        for node in (n for f in _forward_methods(cls) for n in ast.walk(f)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in COLLECTIVES:
+                quals = src.qualnames(node.func)
+                hit = next((q for q in quals if q.startswith("torch.distributed.")), None)
+                if hit:
+                    return (f"distributed training or evaluation code (calls {hit}): an export records one process, "
+                            "without a process group")
+    if estimator_aliases and fwd is not None:
+        # in __init__ and what forward reaches: a mixture model fitted in a training label assigner does not count
+        init = [n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
+        used = next((n.id for f in [*init, *_forward_methods(cls)] for n in ast.walk(f)
+                     if isinstance(n, ast.Name) and n.id in estimator_aliases), None)
+        if used:
+            return f"wraps an estimator ({used}): it runs fit/predict on the host, there is no graph to export"
+    if fwd is not None:
+        text = "\n".join(src.lines[fwd.lineno - 1:fwd.end_lineno or fwd.lineno])
+        lod = _returns_list_of_dicts(fwd) if _DICT_LIST_TEXT.search(text) else ""
+        if lod:
+            return (f"eager post-processing: forward returns a list of dicts built in Python (`{lod}`), not tensors "
+                    "an exported graph can return")
+        if pil and any(isinstance(n, ast.Name) and n.id in pil for n in ast.walk(fwd)):
+            return "eager post-processing: forward makes PIL images"
+    return ""

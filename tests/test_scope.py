@@ -1,0 +1,203 @@
+"""The export scope across the files of one run: bases resolved through the run, export roots and their reach,
+``models = [...]`` in the configuration, and ``--show-scope``."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .conftest import FIXTURES, run_cli
+
+MODEL = """\
+import torch
+from .base import Base
+from .helpers import Helper
+
+
+class Net(Base):
+    def forward(self, x):
+        return x * x.max().item()
+
+
+class Runner(Helper):
+    def forward(self, x):
+        return x.max().item()
+"""
+BASE = """\
+import torch.nn as nn
+
+
+class Base(nn.Module):
+    pass
+"""
+HELPERS = """\
+class Helper:
+    pass
+"""
+OTHER = """\
+import torch.nn as nn
+
+
+class Other(nn.Module):
+    def forward(self, x):
+        return x.sum().item()
+"""
+EXPORT = """\
+import torch
+from pkg.model import Net
+
+model = Net().eval()
+torch.onnx.export(model, (torch.randn(1, 3),), "net.onnx")
+"""
+
+
+def _tree(tmp_path: Path, export: bool = False) -> Path:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "model.py").write_text(MODEL)
+    (pkg / "base.py").write_text(BASE)
+    (pkg / "helpers.py").write_text(HELPERS)
+    (pkg / "other.py").write_text(OTHER)
+    if export:
+        (tmp_path / "export.py").write_text(EXPORT)
+    return pkg
+
+
+def _findings(*args: str, cwd: Path) -> list[tuple[str, int, str]]:
+    r = run_cli("check", "--output-format", "json", "--select", "TRT102", *args, cwd=cwd)
+    assert r.code in (0, 1), r.err
+    return [(Path(f["path"]).name, f["line"], f["code"]) for f in json.loads(r.out)]
+
+
+def test_bases_resolve_across_the_run(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    # the whole package: Net is a module through pkg/base.py, Runner's base is a plain class of pkg/helpers.py
+    assert _findings("--isolated", "pkg", cwd=tmp_path) == [("model.py", 8, "TRT102"), ("other.py", 6, "TRT102")]
+    # the file alone: nothing resolves either base, so both count as modules (nothing true is lost)
+    assert _findings("--isolated", "pkg/model.py", cwd=tmp_path) == [("model.py", 8, "TRT102"),
+                                                                      ("model.py", 13, "TRT102")]
+
+
+def test_export_roots_limit_the_scope_to_their_reach(tmp_path: Path) -> None:
+    _tree(tmp_path, export=True)
+    # export.py exports Net: Other is outside its reach
+    assert _findings("--isolated", ".", cwd=tmp_path) == [("model.py", 8, "TRT102")]
+    r = run_cli("check", "--isolated", "--show-scope", ".", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert "excluded  class Other (line 4): outside the reach of the export roots (Net)" in r.out
+    assert "torch.onnx.export(model) at export.py:5 -> Net" in r.out
+    assert "excluded  class Runner (line 11): not an nn.Module (bases Helper)" in r.out
+
+
+def test_models_in_the_configuration_are_roots(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.trtlint]\nmodels = ["pkg.other:Other"]\n')
+    assert _findings("pkg", cwd=tmp_path) == [("other.py", 6, "TRT102")]
+    (tmp_path / "pyproject.toml").write_text('[tool.trtlint]\nmodels = ["pkg/other.py"]\n')
+    r = run_cli("check", "pkg", cwd=tmp_path)
+    assert r.code == 2 and "models entry 'pkg/other.py' must read" in r.err
+
+
+def test_show_scope_explains_each_exclusion() -> None:
+    r = run_cli("check", "--isolated", "--show-scope", str(FIXTURES / "source" / "trt1xx_scope_clean.py"))
+    assert r.code == 0, r.err
+    out = r.out
+    assert "excluded  class OnnxBackend (line 9): not an nn.Module (no base class)" in out
+    assert "excluded  class TrtRunner (line 17): a runtime wrapper (uses tensorrt)" in out
+    assert "excluded  class IoULoss (line 28): training-only: a loss, criterion, matcher or assigner" in out
+    assert "excluded  class Clip (line 40): custom torch.autograd.Function" in out
+    assert "exported  class Detector (line 50): nn.Module subclass (base nn.Module)" in out
+    assert "excluded  Detector.report (line 76): decorated @torch.jit.unused" in out
+    assert "excluded  Detector.loss (line 72): training-only: a loss method" in out
+    assert "skipped body of `if` at line 57: training-only branch (mode == 'loss')" in out
+    assert "skipped body of `if` at line 59: training-only branch (targets is not None)" in out
+    assert "skipped else-branch of `if` at line 61: eager side of a tracing guard (torch.jit.is_tracing())" in out
+    assert "skipped what follows `if` at line 68 (the exported side leaves the function): training-only" in out
+    assert "export roots: none found" in out
+
+
+def test_show_scope_on_unparsable_input(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("def (:\n")
+    r = run_cli("check", "--isolated", "--show-scope", str(bad))
+    assert r.code == 0 and "not analysed: Python cannot parse this file" in r.out
+
+
+POST = """\
+def decode(out, conf):
+    keep = out[out[..., 4] > conf]
+    return keep.tolist()
+"""
+DET = """\
+import torch.nn as nn
+from .post import decode
+
+
+class Det(nn.Module):
+    def forward(self, x):
+        return decode(x, 0.5)
+
+    def infer(self, x):
+        return x.max().item()
+"""
+DET_EXPORT = """\
+import torch
+from pkg.det import Det
+
+model = Det().eval()
+torch.onnx.export(model, (torch.randn(1, 3),), "det.onnx")
+traced = torch.jit.trace(model.infer, (torch.randn(1, 3),))
+"""
+
+
+def test_helpers_of_other_files_and_entry_points_not_named_forward(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "post.py").write_text(POST)
+    (pkg / "det.py").write_text(DET)
+    # without export roots, a helper in another file is not followed (its callers may be eager wrappers)
+    assert _findings("--isolated", "pkg", cwd=tmp_path) == []
+    (tmp_path / "export.py").write_text(DET_EXPORT)
+    # Det is exported: decode (pkg/post.py) is post-processing inside its forward, and Det.infer is traced
+    assert _findings("--isolated", ".", cwd=tmp_path) == [("det.py", 10, "TRT102"), ("post.py", 3, "TRT102")]
+    r = run_cli("check", "--isolated", "--show-scope", ".", cwd=tmp_path)
+    assert "exported  decode (line 1): called from the forward of Det (pkg/det.py:5)" in r.out
+    assert "torch.jit.trace(model.infer) at export.py:6 -> Det.infer" in r.out
+
+
+GHM = """\
+import torch
+import torch.nn as nn
+
+
+class GHMC(nn.Module):
+    def forward(self, pred, weight):
+        return pred.sum() / max(weight.sum().item(), 1.0)
+"""
+
+
+def test_classes_of_loss_modules_are_training_only(tmp_path: Path) -> None:
+    # the same class is model code in models/head.py and training-only in losses/ghm.py or models/ghm_loss.py
+    for rel in ("losses/ghm.py", "models/ghm_loss.py", "models/head.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(GHM)
+    assert _findings("--isolated", ".", cwd=tmp_path) == [("head.py", 7, "TRT102")]
+    r = run_cli("check", "--isolated", "--show-scope", "losses/ghm.py", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert "excluded  class GHMC (line 5): training-only: defined in a loss module (by its path)" in r.out
+
+
+def test_show_scope_explains_structural_exclusions() -> None:
+    r = run_cli("check", "--isolated", "--show-scope", str(FIXTURES / "source" / "trt1xx_shapes_clean.py"))
+    assert r.code == 0, r.err
+    out = r.out
+    assert "excluded  class MarginHead (line 11): training-only: forward requires training targets (`labels`)" in out
+    assert "excluded  class KnnEval (line 23): distributed training or evaluation code (calls " \
+           "torch.distributed.broadcast)" in out
+    assert "excluded  class LogReg (line 33): wraps an estimator (LogisticRegression)" in out
+    assert "excluded  class PostProcess (line 42): eager post-processing: forward returns a list of dicts" in out
+    assert "excluded  class PostProcessMasks (line 49): eager post-processing: forward returns a list of dicts " \
+           "built in Python (`results`)" in out
+    assert "excluded  class PostProcessPanoptic (line 56): eager post-processing: forward makes PIL images" in out
+    assert "skipped `if` at line 68: debug-only branch (a NaN/Inf check that only reports" in out
+    assert "body of `if` at line 71: the exported side of a tracing guard, written for the exporter" in out
