@@ -25,8 +25,10 @@ EXPECTED = [
     "tracing records only the branch the example input takes",
     "export_head.ipynb:cell 3:6:20: TRT102 [error] `.item()` copies one value to the host in `forward`: tracing "
     "freezes the value as a constant and the GPU stream stalls",
-    "export_head.ipynb:cell 6:1:19: TRT106 [error] `model` (bound at cell 3, line 9) is never switched to eval "
-    "mode; `torch.onnx.export` records training-mode Dropout and BatchNorm into the graph",
+    "export_head.ipynb:cell 6:1:19: TRT106 [warning] `model` (bound at cell 3, line 9) is never switched to eval "
+    "mode; torch 2.9 and later export with the dynamo exporter by default, which keeps the model in training mode: "
+    "Dropout stays active and `if self.training:` branches take the training path (BatchNorm is exported with its "
+    "running statistics); the TorchScript exporter (`dynamo=False`) would switch to eval itself",
 ]
 
 
