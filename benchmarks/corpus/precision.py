@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import random
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -87,6 +88,23 @@ def yaml_entry(f: dict[str, Any]) -> str:
             f"    source: {json.dumps(f['source'])}\n    verdict: \n    reason: \n")
 
 
+def enclosing(src: list[str], line: int) -> list[str]:
+    """The `class`/`def` lines that enclose `line`, outermost first (by indentation): whose code is it?"""
+    if not 0 < line <= len(src):
+        return []
+    indent = len(src[line - 1]) - len(src[line - 1].lstrip())
+    chain: list[str] = []
+    for n in range(line - 1, 0, -1):
+        text = src[n - 1]
+        depth = len(text) - len(text.lstrip())
+        if text.strip() and depth < indent and re.match(r"\s*(async\s+)?(def|class)\s", text):
+            chain.append(f"{n}: {text.strip()[:100]}")
+            indent = depth
+            if depth == 0:
+                break
+    return chain[::-1]
+
+
 def show(f: dict[str, Any], cache: Path, context: int) -> None:
     print(f"### {f['repo']} {f['path']}:{f['line']} {f['code']} [{f['severity']}] {f['message']}")
     try:
@@ -94,6 +112,7 @@ def show(f: dict[str, Any], cache: Path, context: int) -> None:
     except OSError:
         print("   (source not in the cache)")
         return
+    print("   in: " + " / ".join(enclosing(src, f["line"])))
     for n in range(max(1, f["line"] - context), min(len(src), f["line"] + context) + 1):
         print(f"{'>' if n == f['line'] else ' '}{n:5d} {src[n - 1]}")
 
