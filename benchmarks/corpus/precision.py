@@ -32,6 +32,10 @@ HERE = Path(__file__).resolve().parent
 FINDINGS = HERE.parent / "results" / "corpus_findings.json"
 JUDGEMENTS = HERE / "judgements.yaml"
 OUT = HERE.parent / "results" / "corpus_precision.json"
+# Defaults (findings, judgements, output) per named corpus; v1 keeps the original file names.
+CORPORA = {"v1": (FINDINGS, JUDGEMENTS, OUT),
+           "v2": (HERE.parent / "results" / "corpus_v2_findings.json", HERE / "judgements_v2.yaml",
+                  HERE.parent / "results" / "corpus_v2_precision.json")}
 JUDGED = ("error", "warning")
 Key = tuple[str, str, str, str]
 
@@ -119,9 +123,11 @@ def show(f: dict[str, Any], cache: Path, context: int) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--findings", type=Path, default=FINDINGS)
-    ap.add_argument("--judgements", type=Path, default=JUDGEMENTS)
-    ap.add_argument("-o", "--output", type=Path, default=OUT)
+    ap.add_argument("--corpus", choices=sorted(CORPORA), default="v1",
+                    help="which corpus the default findings, judgements and output files are of (default v1)")
+    ap.add_argument("--findings", type=Path)
+    ap.add_argument("--judgements", type=Path)
+    ap.add_argument("-o", "--output", type=Path)
     ap.add_argument("--allow-unjudged", action="store_true", help="precision of the judged ones only; exit 0")
     ap.add_argument("--sample", type=int, help="print a YAML skeleton for this many random unjudged findings")
     ap.add_argument("--seed", type=int, default=7)
@@ -129,6 +135,10 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "trtlint-corpus")
     ap.add_argument("--context", type=int, default=6)
     args = ap.parse_args()
+    d_findings, d_judgements, d_out = CORPORA[args.corpus]
+    args.findings = args.findings or d_findings
+    args.judgements = args.judgements or d_judgements
+    args.output = args.output or d_out
 
     run = json.loads(args.findings.read_text(encoding="utf-8"))
     findings = [f for f in run["findings"] if f["severity"] in JUDGED]

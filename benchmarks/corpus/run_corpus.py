@@ -33,6 +33,9 @@ import yaml
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus.yaml"
 OUT = HERE.parent / "results" / "corpus_findings.json"
+# Named corpora: v1 (the first held-out corpus, since used for tuning) and v2 (the second, held out).
+CORPORA = {"v1": (CORPUS, OUT),
+           "v2": (HERE / "corpus_v2.yaml", HERE.parent / "results" / "corpus_v2_findings.json")}
 MARKER = ".trtlint-corpus-commit"
 # trtlint's default excludes (lint/config.py), so that the file and line counts match what it lints.
 EXCLUDED_NAMES = (
@@ -153,17 +156,21 @@ def lint(python: str, root: Path, subpaths: list[str], jobs: int | None) -> tupl
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--corpus", default="v1",
+                    help="v1 (corpus.yaml, default), v2 (corpus_v2.yaml) or the path of a corpus file")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "trtlint-corpus",
                     help="where the code bases are brought (outside the repository)")
     ap.add_argument("--mirror-dir", type=Path, help="local git mirrors to bring the code bases from, instead of GitHub")
     ap.add_argument("--python", default=sys.executable, help="the Python whose trtlint is run (default: this one)")
     ap.add_argument("--only", action="append", help="lint only this code base (repeatable)")
     ap.add_argument("-j", "--jobs", type=int, help="passed to trtlint -j")
-    ap.add_argument("-o", "--output", type=Path, default=OUT)
+    ap.add_argument("-o", "--output", type=Path,
+                    help="default: results/corpus_findings.json for v1, results/corpus_v2_findings.json for v2")
     args = ap.parse_args()
+    corpus_file, default_out = CORPORA.get(args.corpus, (Path(args.corpus), OUT))
+    args.output = args.output or default_out
 
-    corpus = [cb for cb in load_corpus(args.corpus) if not args.only or cb["name"] in args.only]
+    corpus = [cb for cb in load_corpus(corpus_file) if not args.only or cb["name"] in args.only]
     ident = trtlint_identity(args.python)
     print(f"trtlint {ident['version']} from {ident['source']} (commit {ident['commit']}, branch {ident['branch']})")
     summaries: list[dict[str, Any]] = []
