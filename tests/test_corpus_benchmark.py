@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,8 +24,9 @@ def _load(name: str) -> ModuleType:
     return mod
 
 
-def test_corpus_records_commits_and_subpaths() -> None:
-    entries = yaml.safe_load((CORPUS_DIR / "corpus.yaml").read_text(encoding="utf-8"))["codebases"]
+@pytest.mark.parametrize("corpus", ["corpus.yaml", "corpus_v2.yaml"])
+def test_corpus_records_commits_and_subpaths(corpus: str) -> None:
+    entries = yaml.safe_load((CORPUS_DIR / corpus).read_text(encoding="utf-8"))["codebases"]
     assert len(entries) >= 10
     assert len({e["name"] for e in entries}) == len(entries)
     for e in entries:
@@ -32,6 +34,24 @@ def test_corpus_records_commits_and_subpaths() -> None:
         assert re.fullmatch(r"[0-9a-f]{40}", e["commit"]), e["name"]
         assert e["subpaths"] and all(not p.startswith("/") and ".." not in p for p in e["subpaths"]), e["name"]
         assert str(e["why"]).strip()
+
+
+def test_corpus_v2_is_disjoint_from_v1() -> None:
+    """v2 is the held-out corpus: none of its code bases may come from v1, which was used for tuning."""
+    def urls(name: str) -> set[str]:
+        entries = yaml.safe_load((CORPUS_DIR / name).read_text(encoding="utf-8"))["codebases"]
+        return {e["url"].lower() for e in entries}
+    assert not urls("corpus.yaml") & urls("corpus_v2.yaml")
+
+
+def test_named_corpora_pick_their_own_files() -> None:
+    run_corpus, precision = _load("run_corpus"), _load("precision")
+    assert run_corpus.CORPORA["v1"] == (CORPUS_DIR / "corpus.yaml", run_corpus.OUT)
+    assert run_corpus.CORPORA["v2"][0] == CORPUS_DIR / "corpus_v2.yaml"
+    assert precision.CORPORA["v1"] == (precision.FINDINGS, precision.JUDGEMENTS, precision.OUT)
+    v2 = precision.CORPORA["v2"]
+    assert [p.name for p in v2] == ["corpus_v2_findings.json", "judgements_v2.yaml", "corpus_v2_precision.json"]
+    assert v2[0] == run_corpus.CORPORA["v2"][1]
 
 
 def test_judgement_files_are_well_formed() -> None:
