@@ -1,0 +1,97 @@
+"""The held-out corpus benchmark's files and its join of findings with judgements (no network, no corpus run)."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS_DIR = ROOT / "benchmarks" / "corpus"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"corpus_{name}", CORPUS_DIR / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("corpus", ["corpus.yaml", "corpus_v2.yaml"])
+def test_corpus_records_commits_and_subpaths(corpus: str) -> None:
+    entries = yaml.safe_load((CORPUS_DIR / corpus).read_text(encoding="utf-8"))["codebases"]
+    assert len(entries) >= 10
+    assert len({e["name"] for e in entries}) == len(entries)
+    for e in entries:
+        assert re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", e["url"]), e["url"]
+        assert re.fullmatch(r"[0-9a-f]{40}", e["commit"]), e["name"]
+        assert e["subpaths"] and all(not p.startswith("/") and ".." not in p for p in e["subpaths"]), e["name"]
+        assert str(e["why"]).strip()
+
+
+def test_corpus_v2_is_disjoint_from_v1() -> None:
+    """v2 is the held-out corpus: none of its code bases may come from v1, which was used for tuning."""
+    def urls(name: str) -> set[str]:
+        entries = yaml.safe_load((CORPUS_DIR / name).read_text(encoding="utf-8"))["codebases"]
+        return {e["url"].lower() for e in entries}
+    assert not urls("corpus.yaml") & urls("corpus_v2.yaml")
+
+
+def test_named_corpora_pick_their_own_files() -> None:
+    run_corpus, precision = _load("run_corpus"), _load("precision")
+    assert run_corpus.CORPORA["v1"] == (CORPUS_DIR / "corpus.yaml", run_corpus.OUT)
+    assert run_corpus.CORPORA["v2"][0] == CORPUS_DIR / "corpus_v2.yaml"
+    assert precision.CORPORA["v1"] == (precision.FINDINGS, precision.JUDGEMENTS, precision.OUT)
+    v2 = precision.CORPORA["v2"]
+    assert [p.name for p in v2] == ["corpus_v2_findings.json", "judgements_v2.yaml", "corpus_v2_precision.json"]
+    assert v2[0] == run_corpus.CORPORA["v2"][1]
+
+
+def test_judgement_files_are_well_formed() -> None:
+    precision = _load("precision")
+    for path in sorted(CORPUS_DIR.glob("judgements*.yaml")):
+        judged = precision.load_judgements(path)  # raises SystemExit on a malformed or contradicting entry
+        assert judged, path.name
+        assert {j["verdict"] for j in judged.values()} <= {"TP", "FP"}
+
+
+def test_precision_joins_on_normalised_source_not_line(tmp_path: Path) -> None:
+    finding = {"repo": "r", "path": "m.py", "column": 1, "severity": "error", "message": "m"}
+    findings = {
+        "trtlint": {"version": "0", "commit": None, "branch": None},
+        "codebases": [{"name": "r"}],
+        "total": {"files": 1, "lines": 10},
+        "findings": [
+            {**finding, "line": 7, "code": "TRT102", "source": "n = x.item()"},  # judged at line 5, reindented
+            {**finding, "line": 9, "code": "TRT101", "source": "if x.sum() > 0:"},
+            {**finding, "line": 3, "code": "TRT105", "source": "y = x[x > 0]"},  # nobody judged it
+            {**finding, "line": 4, "code": "TRT103", "severity": "note", "source": "t = time.time()"},  # notes: not judged
+        ],
+    }
+    (tmp_path / "f.json").write_text(json.dumps(findings))
+    base = {"repo": "r", "path": "m.py"}
+    judgements = {"judgements": [
+        {**base, "line": 5, "code": "TRT102", "source": "n  =  x.item()", "verdict": "TP", "reason": "traced head"},
+        {**base, "line": 9, "code": "TRT101", "source": "if x.sum() > 0:", "verdict": "FP", "reason": "loss"},
+        {**base, "line": 1, "code": "TRT104", "source": "gone()", "verdict": "FP", "reason": "stale"},
+    ]}
+    (tmp_path / "j.yaml").write_text(yaml.safe_dump(judgements))
+    cmd = [sys.executable, str(CORPUS_DIR / "precision.py"), "--findings", str(tmp_path / "f.json"),
+           "--judgements", str(tmp_path / "j.yaml"), "-o", str(tmp_path / "p.json")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # one error/warning finding is unjudged
+    result = json.loads((tmp_path / "p.json").read_text())
+    assert result["findings"] == 3
+    assert result["overall"]["tp"] == 1 and result["overall"]["fp"] == 1 and result["overall"]["precision"] == 0.5
+    assert [f["code"] for f in result["unjudged_findings"]] == ["TRT105"]
+    assert [j["code"] for j in result["stale_judgements"]] == ["TRT104"]
+    assert result["per_rule"]["TRT102"]["precision"] == 1.0
+    proc = subprocess.run([*cmd, "--allow-unjudged"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0
