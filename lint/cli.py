@@ -10,7 +10,7 @@ from typing import NoReturn, Sequence
 
 from . import __version__
 
-SUBCOMMANDS = ("check", "rule", "compat")
+SUBCOMMANDS = ("check", "rule", "compat", "graph")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("compat", help="the installed or a planned stack against the compatibility matrix")
     m.add_argument("--check", metavar="STACK", help="a planned lock such as trt8.6,torch1.13,onnx1.13,sm72")
     m.add_argument("--format", choices=("text", "json"), default="text")
+
+    from .graph.command import add_parser as add_graph_parser
+
+    add_graph_parser(sub)
     return p
 
 
@@ -82,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(args_list)
         if args.command == "rule":
             return cmd_rule(args)
+        if args.command == "graph":
+            from .graph.command import cmd_graph
+
+            return cmd_graph(args)
         if args.command == "compat":
             from .compat_cmd import cmd_compat
 
