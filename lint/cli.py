@@ -10,7 +10,7 @@ from typing import NoReturn, Sequence
 
 from . import __version__
 
-SUBCOMMANDS = ("check", "rule", "compat", "graph")
+SUBCOMMANDS = ("check", "rule", "compat", "graph", "verify")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .graph.command import add_parser as add_graph_parser
 
     add_graph_parser(sub)
+    from .verify.command import add_parser as add_verify_parser
+
+    add_verify_parser(sub)
     return p
 
 
@@ -90,6 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .graph.command import cmd_graph
 
             return cmd_graph(args)
+        if args.command == "verify":
+            from .verify.command import cmd_verify
+
+            return cmd_verify(args)
         if args.command == "compat":
             from .compat_cmd import cmd_compat
 
