@@ -277,18 +277,16 @@ def parity_table(records: list[dict[str, Any]]) -> str:
     def n(v: Any, spec: str) -> str:
         return "inf" if v is None else format(float(v), spec)
 
-    lines = ["| candidate | reference | precision | output | max abs | max rel | cosine | top-1 | NaN/Inf | verdict |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| candidate | reference | precision | output | max abs | max rel | cosine | top-1 | NaN/Inf | verdict | "
+             "worst input set |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append("| " + " | ".join([
             str(r["candidate"]), str(r["reference"]), str(r["precision"]), str(r["output"]),
             n(r.get("max_abs"), ".2e"), n(r.get("max_rel"), ".2e"),
             "n/a" if r.get("cosine") is None else f"{r['cosine']:.6f}",
             "n/a" if r.get("top1") is None else f"{r['top1']:.1%}", f"{r.get('nan', 0)}/{r.get('inf', 0)}",
-            ("pass" if r.get("passed") else "FAIL") + f" (atol {r['atol']:g}, rtol {r['rtol']:g})"]) + " |")
-    sets = rows[0].get("input_sets", 1)
-    lines.append("")
-    lines.append(f"Worst of {sets} input set{'s' if sets != 1 else ''} per output.")
+            ("pass" if r.get("passed") else "FAIL") + f" (atol {r['atol']:g}, rtol {r['rtol']:g})",
+            f"{r.get('inputs', '?')} (of {r.get('input_sets', 1)})"]) + " |")
     notes = [f"- {r['message']}" for r in records if r.get("type") == "note"]
     fp16 = next((r for r in records if r.get("type") == "fp16-layer"), None)
     if fp16 is not None and fp16.get("status") == "ok":

@@ -53,7 +53,8 @@ def _record(model: Any, run: Callable[[], Any]) -> list[tuple[str, Any]]:
         def hook(_m: Any, _i: Any, out: Any, name: str = name) -> None:
             t = _first_tensor(out)
             if t is not None and t.is_floating_point():
-                seen.append((name, t.detach().float()))
+                # a copy: an in-place op after this module (ReLU(inplace=True)) would change a kept fp32 tensor
+                seen.append((name, t.detach().to(torch.float32, copy=True)))
         handles.append(mod.register_forward_hook(hook))
     try:
         with torch.inference_mode():

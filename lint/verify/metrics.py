@@ -66,10 +66,17 @@ def compare_outputs(
     rtol: float,
 ) -> list[Parity]:
     """Compare every output the reference has; a missing or reshaped candidate output fails."""
-    from polygraphy.comparator import CompareFunc, IterationResult
+    from polygraphy.comparator import IterationResult
 
     _quiet_polygraphy()
-    func = CompareFunc.simple(atol=atol, rtol=rtol, check_error_stat="elemwise")
+    try:  # Polygraphy 0.53+; CompareFunc.simple before (deprecated since)
+        from polygraphy.comparator.compare import SimpleCompareFunc
+
+        func = SimpleCompareFunc(atol=atol, rtol=rtol, check_error_stat="elemwise")
+    except ImportError:
+        from polygraphy.comparator import CompareFunc
+
+        func = CompareFunc.simple(atol=atol, rtol=rtol, check_error_stat="elemwise")
     out: list[Parity] = []
     for name, ref in reference.items():
         ref = np.asarray(ref)
