@@ -26,6 +26,8 @@ def add_parser(sub: Any) -> None:
     g.add_argument("--device", default=None, help="cpu (default) or cuda")
     g.add_argument("--timeout", default=None, metavar="SECONDS", help="kill the model's process after this (300)")
     g.add_argument("--calib-data", action="append", metavar="FILE", help=".npy/.npz/.pt activations for range checks")
+    g.add_argument("--user-code", action="append", metavar="DIR",
+                   help="another folder whose files count as model code for locations (default: the ENTRY's)")
     g.add_argument("--target", metavar="TARGET", help="deployment target, e.g. trt10.8")
     g.add_argument("--select", action="append", metavar="CODES")
     g.add_argument("--ignore", action="append", metavar="CODES")
@@ -48,7 +50,8 @@ def specs_from_args(args: argparse.Namespace) -> tuple[list[GraphSpec], Path | N
     if args.entry:
         return [build_spec(args.entry, shapes=args.shapes, min_shapes=args.min_shapes, opt_shapes=args.opt_shapes,
                            max_shapes=args.max_shapes, dtypes=args.dtypes, weights=args.weights, device=args.device,
-                           timeout=args.timeout, target=args.target, calib_data=args.calib_data)], pyproject
+                           timeout=args.timeout, target=args.target, calib_data=args.calib_data,
+                           user_code=args.user_code)], pyproject
     if pyproject is None:
         raise SpecError("no ENTRY: give path/to/file.py:factory or package.module:factory, or a [tool.trtlint.graph] "
                         "table in pyproject.toml")

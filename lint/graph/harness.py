@@ -162,10 +162,12 @@ def run_child(spec: GraphSpec, task: str = DEFAULT_TASK, *, on_record: Callable[
 
 def progress_printer(enabled: bool | None = None) -> Callable[[Record], None]:
     """An ``on_record`` that prints progress records on stderr, only when stderr is a terminal (or ``enabled``)."""
-    show = sys.stderr.isatty() if enabled is None else enabled
+    show = (sys.stderr.isatty() or os.environ.get("TRTLINT_PROGRESS") == "1") if enabled is None else enabled
+    start = time.monotonic()
 
     def on_record(rec: Record) -> None:
         if show and rec.get("type") == "progress":
-            print(f"trtlint graph: {rec.get('message', '')}", file=sys.stderr, flush=True)
+            print(f"trtlint graph [{time.monotonic() - start:5.1f}s]: {rec.get('message', '')}", file=sys.stderr,
+                  flush=True)
 
     return on_record

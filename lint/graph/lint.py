@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 from collections import defaultdict
 from typing import Any
 
@@ -23,6 +25,9 @@ def findings_for(records: list[dict[str, Any]], spec: GraphSpec, runner: Runner)
     for code, cls in all_rules().items():
         if code in runner.enabled and issubclass(cls, GraphRule):
             found.extend(cls().check(obs))
+    for rec in records:
+        if rec.get("type") == "onnx_file":
+            found.extend(onnx_findings(str(rec["path"]), spec, runner, obs.fallback))
     by_path: dict[str, list[Finding]] = defaultdict(list)
     for f in found:
         by_path[f.path].append(f)
@@ -38,3 +43,55 @@ def findings_for(records: list[dict[str, Any]], spec: GraphSpec, runner: Runner)
 
 
 
+
+
+_FROM = re.compile(r" \[from ([^\]]+):(\d+)\]")
+
+
+def _resolve(shown: str, spec: GraphSpec) -> str | None:
+    """The file behind the ONNX loader's ``[from path:line]`` (relative, or relative to site-packages)."""
+    if os.path.isfile(shown):
+        return shown
+    for root in spec.user_roots:
+        for base in (root, os.path.dirname(root)):
+            cand = os.path.join(base, shown)
+            if os.path.isfile(cand):
+                return cand
+    return None
+
+
+def onnx_findings(path: str, spec: GraphSpec, runner: Runner, fallback: tuple[str, int]) -> list[Finding]:
+    """The ONNX rules over the child's export, each moved to the PyTorch line its node came from (the exporter's
+    stack-trace metadata), else to the ENTRY file; the temporary export is removed afterwards."""
+    from ..runner import onnx_available
+
+    out: list[Finding] = []
+    try:
+        if not runner.onnx_rules or not onnx_available():
+            return out
+        from ..loaders.onnx import load_onnx
+        from trtlint.rules.graph._base import display
+
+        loaded = load_onnx(path, "exported.onnx", runner.target)
+        if isinstance(loaded, Finding):
+            return out
+        found = list(loaded.load_findings)
+        for rule in runner.onnx_rules:
+            try:
+                found.extend(rule.check(loaded))
+            except Exception:  # an ONNX rule's bug must not hide the graph findings
+                continue
+        for f in found:
+            m = _FROM.search(f.message)
+            target = _resolve(m.group(1), spec) if m else None
+            if m and target:
+                out.append(f.with_(path=display(target), line=int(m.group(2)), col=1, end_line=None, end_col=None,
+                                   message=f"exported ONNX: {f.message.replace(m.group(0), '')}"))
+            else:
+                out.append(f.with_(path=fallback[0], line=fallback[1], col=1, end_line=None, end_col=None,
+                                   message=f"exported ONNX: {f.message}"))
+    finally:
+        folder = os.path.dirname(path)
+        if os.path.basename(folder).startswith("trtlint-graph-onnx-"):
+            shutil.rmtree(folder, ignore_errors=True)
+    return out

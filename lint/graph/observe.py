@@ -33,6 +33,7 @@ OUTLIER_RATIO = 100.0  # |x|max over the 99.9th percentile of |x|: beyond this I
 SYNC_METHODS = {"item", "tolist", "numpy", "__bool__", "__int__", "__float__", "__index__", "cpu"}
 DD_OPS = {"nonzero", "_unique2", "unique_dim", "unique_consecutive", "masked_select", "repeat_interleave",
           "_unique", "argwhere", "nonzero_numpy"}
+UNINITIALISED = {"empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "resize_", "set_"}
 NORM_OR_DROPOUT = (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._DropoutNd, nn.modules.instancenorm._InstanceNorm,
                    nn.RReLU)
 
@@ -42,6 +43,7 @@ class Ctx:
         self.spec = spec
         self.emit = emit
         self.seen: set[tuple[Any, ...]] = set()
+        self._user_file: dict[str, bool] = {}
         self.quiet = 0  # > 0 while trtlint's own hooks and checks run: the modes then observe nothing
 
     @contextlib.contextmanager
@@ -52,11 +54,18 @@ class Ctx:
         finally:
             self.quiet -= 1
 
-    def user_frame(self, stack: list[traceback.FrameSummary] | None = None) -> tuple[str, int] | None:
-        stack = traceback.extract_stack() if stack is None else stack
-        for fs in reversed(stack):
-            if is_user_file(fs.filename, self.spec.user_roots):
-                return fs.filename, fs.lineno or 0
+    def user_frame(self) -> tuple[str, int] | None:
+        """The innermost frame of the current stack inside the user's files (a frame walk: no source lookups)."""
+        f = sys._getframe(1)
+        cache = self._user_file
+        while f is not None:
+            name = f.f_code.co_filename
+            ok = cache.get(name)
+            if ok is None:
+                ok = cache[name] = is_user_file(name, self.spec.user_roots)
+            if ok:
+                return name, f.f_lineno
+            f = f.f_back  # type: ignore[assignment]
         return None
 
     def obs(self, kind: str, key: tuple[Any, ...] | None = None, where: tuple[str, int] | None = None,
@@ -180,7 +189,7 @@ class OpMode(TorchDispatchMode):
                 where = self.ctx.user_frame()
                 self.ctx.obs("dtype", key=(where, str(t.dtype)), where=where, dtype=str(t.dtype).replace("torch.", ""),
                              op=f"aten.{base}")
-            elif t.dtype == torch.int64 and t.numel() and base not in ("nonzero", "argmax", "argmin", "sort", "topk"):
+            elif t.dtype == torch.int64 and t.numel() and base not in UNINITIALISED:
                 lo, hi = int(t.min()), int(t.max())
                 if hi > INT32_MAX or lo < -INT32_MAX - 1:
                     where = self.ctx.user_frame()
@@ -207,22 +216,19 @@ class Ranges:
         return hook
 
     def _record(self, name: str, out: Any) -> None:
-        if True:
-            t = out[0] if isinstance(out, (tuple, list)) and out else out
-            if not isinstance(t, torch.Tensor) or not t.is_floating_point() or not t.numel():
-                return
-            a = t.detach().abs().float().flatten()
-            a = a[torch.isfinite(a)]
-            if not a.numel():
-                return
-            mx = float(a.max())
-            self.absmax[name] = max(self.absmax.get(name, 0.0), mx)
-            if a.numel() >= 4096 and mx > 0:
-                sample = a[torch.randperm(a.numel(), generator=torch.Generator().manual_seed(0))[:200000].to(a.device)] \
-                    if a.numel() > 200000 else a
-                q = float(torch.quantile(sample, 0.999))
-                r = mx / q if q > 0 else math.inf
-                self.ratio[name] = max(self.ratio.get(name, 0.0), r)
+        t = out[0] if isinstance(out, (tuple, list)) and out else out
+        if not isinstance(t, torch.Tensor) or not t.is_floating_point() or not t.numel():
+            return
+        a = t.detach().flatten().abs()
+        mx = float(a.amax())  # inf when the output already overflowed
+        if mx != mx:  # NaN
+            return
+        self.absmax[name] = max(self.absmax.get(name, 0.0), mx)
+        if a.numel() >= 4096 and math.isfinite(mx) and mx > 0:
+            sample = a[:: -(-a.numel() // 16384)].float()  # a strided sample of at most 16,384 values
+            q = float(sample.kthvalue(max(1, int(0.999 * sample.numel()))).values)
+            if q > 0:
+                self.ratio[name] = max(self.ratio.get(name, 0.0), mx / q)
 
     def close(self) -> None:
         for h in self.handles:

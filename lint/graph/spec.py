@@ -201,7 +201,8 @@ def parse_timeout(value: Any) -> float:
 def build_spec(entry: str, *, shapes: str | None = None, min_shapes: str | None = None,
                opt_shapes: str | None = None, max_shapes: str | None = None, dtypes: str | None = None,
                weights: str | None = None, device: str | None = None, timeout: Any = None,
-               target: str | None = None, calib_data: list[str] | None = None, base: Path | None = None) -> GraphSpec:
+               target: str | None = None, calib_data: list[str] | None = None, user_code: list[str] | None = None,
+               base: Path | None = None) -> GraphSpec:
     """Validate the settings (from flags or one ``[tool.trtlint.graph]`` model; ``base`` resolves relative paths)."""
     ent = Entry.parse(entry, base)
     inputs = build_inputs(shapes, min_shapes, opt_shapes, max_shapes, dtypes)
@@ -218,6 +219,11 @@ def build_spec(entry: str, *, shapes: str | None = None, min_shapes: str | None 
             raise SpecError(f"--calib-data {c}: no such file")
         calib.append(str(cp.resolve()))
     roots = [str(Path(ent.path).parent)] if ent.path else [str((base or Path.cwd()).resolve())]
+    for u in user_code or []:
+        up = Path(u) if Path(u).is_absolute() else (base or Path.cwd()) / u
+        if not up.is_dir():
+            raise SpecError(f"--user-code {u}: no such folder")
+        roots.append(str(up.resolve()))
     return GraphSpec(entry=ent, inputs=inputs, weights=w, device=parse_device(device),
                      timeout=DEFAULT_TIMEOUT if timeout is None else parse_timeout(timeout), target=target,
                      calib_data=calib, user_roots=roots)
@@ -226,7 +232,7 @@ def build_spec(entry: str, *, shapes: str | None = None, min_shapes: str | None 
 def spec_from_table(table: Mapping[str, Any], base: Path, where: str) -> GraphSpec:
     """One model of ``[tool.trtlint.graph]`` (keys as the flags, without dashes: entry, shapes, min-shapes, ...)."""
     known = ("entry", "shapes", "min-shapes", "opt-shapes", "max-shapes", "dtypes", "weights", "device", "timeout",
-             "calib-data")
+             "calib-data", "user-code")
     unknown = sorted(set(table) - set(known))
     if unknown:
         raise SpecError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
@@ -247,9 +253,13 @@ def spec_from_table(table: Mapping[str, Any], base: Path, where: str) -> GraphSp
     calib = table.get("calib-data", [])
     if isinstance(calib, str):
         calib = [calib]
+    user_code = table.get("user-code", [])
+    if isinstance(user_code, str):
+        user_code = [user_code]
     try:
         return build_spec(table["entry"], shapes=s("shapes"), min_shapes=s("min-shapes"), opt_shapes=s("opt-shapes"),
                           max_shapes=s("max-shapes"), dtypes=s("dtypes"), weights=s("weights"), device=s("device"),
-                          timeout=table.get("timeout"), calib_data=list(calib), base=base)
+                          timeout=table.get("timeout"), calib_data=list(calib), user_code=list(user_code),
+                          base=base)
     except SpecError as exc:
         raise SpecError(f"{where}: {exc}") from None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from trtlint.finding import Finding
+from trtlint.finding import Finding, Severity
 
 from ._base import GraphRule, Observations
 
@@ -15,8 +15,9 @@ class Float64OrComplex(GraphRule):
     complex results at the user's line, naming the producing op.
 
     ## Why it matters for TensorRT
-    TensorRT has no FP64 or complex tensors: the ONNX parser rejects DOUBLE (or casts it with a warning where it
-    can), and complex values cannot be represented at all.
+    TensorRT has no FP64 or complex tensors. Its ONNX parser casts DOUBLE to FLOAT (a warning here: values
+    beyond FP32's range clamp and the precision the code asked for is gone); complex values cannot be
+    represented at all (an error).
 
     ## Example
     `x.double()`, `torch.tensor(0.5, dtype=torch.float64)`, `torch.fft.rfft(x)` in `forward`.
@@ -35,6 +36,10 @@ class Float64OrComplex(GraphRule):
 
     def check(self, obs: Observations) -> Iterator[Finding]:
         for rec in obs.of("dtype"):
-            yield self.at(obs, rec, f"{rec['op']} produces a {rec['dtype']} tensor in `forward`: TensorRT has no "
-                          f"{'complex' if 'complex' in rec['dtype'] else 'FP64'} tensors",
-                          hint="compute in float32 (or float16)")
+            if "complex" in rec["dtype"]:
+                yield self.at(obs, rec, f"{rec['op']} produces a {rec['dtype']} tensor in `forward`: TensorRT has no "
+                              "complex tensors", hint="use a real-valued formulation (e.g. a DFT as a matmul)")
+            else:
+                yield self.at(obs, rec, f"{rec['op']} produces a {rec['dtype']} tensor in `forward`: TensorRT has no "
+                              "FP64, its ONNX parser casts it to FP32", hint="compute in float32",
+                              severity=Severity.WARNING)
