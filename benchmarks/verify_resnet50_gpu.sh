@@ -20,3 +20,8 @@ for r in doc["runs"][0]["results"]:
     print(f'{loc["artifactLocation"]["uri"]}:{loc["region"]["startLine"]}: {r["ruleId"]} [{r["level"]}] {r["message"]["text"]}')
 PY
 cat "$out/gpu.txt" "$out/findings.txt" "$out/stdout.txt" "$out/stderr.txt"
+# the FP16-overflow fixture with its half-precision pass on the GPU (what differs from the CPU run)
+trtlint verify fixtures/verify/fp16_overflow.py:overflowing --shapes x:4x16 --precision fp16 --device cuda \
+  --output-format concise > "$out/fp16_cuda.txt" 2>&1
+echo "exit code $?" >> "$out/fp16_cuda.txt"
+cat "$out/fp16_cuda.txt"

@@ -59,7 +59,7 @@ def benchmark(model: Any, spec: GraphSpec, output_names: list[str], onnx_path: s
                 with torch.inference_mode():
                     return tb.module(*a, **kw)
 
-            times = time_fn(call, sync=sync)
+            times = time_fn(call, sync=sync, warmup=20 if cuda else 3)
             if which == "small":
                 row.p50_ms, row.p99_ms = percentiles_ms(times)
             else:

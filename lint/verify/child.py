@@ -88,6 +88,7 @@ def run(spec: GraphSpec, emit: Emit, extra: dict[str, Any]) -> None:
     opts = VerifyOptions.from_dict(extra.get("options", {}))
     os.makedirs(opts.work_dir, exist_ok=True)
     emit("progress", message=f"importing {spec.entry.text}")
+    torch.manual_seed(spec.seed)  # a factory with random weights gives the same model on every run
     model = load_model(spec).eval()  # verify judges the deployed (eval) model; `trtlint graph` flags training mode
     user = lambda f: is_user_file(f, spec.user_roots)  # noqa: E731
     emit("model", **_model_location(model, user), cls=type(model).__name__)
