@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES, env_without, run_cli, run_subprocess
+from .conftest import FIXTURES, env_without, require, run_cli, run_subprocess
 
 np = pytest.importorskip("numpy")
 pytest.importorskip("onnxruntime")
@@ -188,7 +188,7 @@ def _have_tensorrt() -> bool:
 
 # ------------------------------------------------------------------------------------------------ ENTRY (torch)
 def _verify_entry(*args: str, tmp_path: Path) -> tuple[int, list[dict], dict]:
-    pytest.importorskip("torch")
+    require("torch")
     report = tmp_path / "report.json"
     r = run_cli("verify", "--isolated", "--output-format", "json", *args, "--report-file", str(report), cwd=VERIFY)
     assert r.code in (0, 1), r.err
@@ -271,3 +271,15 @@ def test_without_the_extra_one_line_says_how_to_install(tmp_path: Path) -> None:
     assert r.code == 2 and "Traceback" not in r.err
     assert ("fixtures/verify/small_cnn.py:1:1: TRT907 [error] trtlint verify needs onnxruntime, torch, which are not "
             "installed; nothing was run") in r.out
+
+
+def test_onnxruntime_with_intermediate_outputs_marked(tmp_path: Path) -> None:
+    """The ONNX Runtime half of the layer bisection: intermediate tensors come back as outputs."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnx_graphsurgeon")
+    from trtlint.verify.pipeline import onnxruntime_with_outputs
+
+    x = np.random.default_rng(0).standard_normal((2, 8)).astype(np.float32)
+    out = onnxruntime_with_outputs(str(_tiny_onnx(tmp_path)), ["h", "r"], {"x": x})
+    assert set(out) >= {"h", "r"} and out["h"].shape == (2, 16)
+    assert np.array_equal(out["r"], np.maximum(out["h"], 0))

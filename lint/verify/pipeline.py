@@ -231,10 +231,8 @@ def _bisect_trt(onnx_path: str, precision: str, feeds: Feeds, opts: VerifyOption
     """Mark intermediate tensors as outputs a chunk at a time, on ONNX Runtime and on the engine, and name the
     first tensor that diverges beyond the precision's tolerance."""
     import onnx
-    from polygraphy.backend.onnx import ModifyOutputs, OnnxFromPath
-    from polygraphy.backend.onnxrt import OnnxrtRunner, SessionFromOnnx
 
-    from .backends import PolygraphyBackend, TensorRTBackend
+    from .backends import TensorRTBackend
     from .bisect import first_divergent
     from .trt_build import build_engine
 
@@ -242,9 +240,7 @@ def _bisect_trt(onnx_path: str, precision: str, feeds: Feeds, opts: VerifyOption
     tensors = [o for n in model.graph.node for o in n.output if o]
 
     def run_ref(names: Sequence[str]) -> Mapping[str, np.ndarray]:
-        b = PolygraphyBackend(lambda: OnnxrtRunner(SessionFromOnnx(ModifyOutputs(OnnxFromPath(onnx_path),
-                                                                                  outputs=list(names)))))
-        return run_backend(b, [("", feeds)])[0]
+        return onnxruntime_with_outputs(onnx_path, names, feeds)
 
     def run_cand(names: Sequence[str]) -> Mapping[str, np.ndarray]:
         res = build_engine(onnx_path, precision, profile=profile, workspace=opts.workspace,
@@ -262,6 +258,18 @@ def _bisect_trt(onnx_path: str, precision: str, feeds: Feeds, opts: VerifyOption
     node = model.graph.node[producer] if producer >= 0 else None
     file, line, label = node_origin(onnx_path, producer, node.name if node is not None else "")
     emit("layer-divergence", precision=precision, tensor=name, node=label, file=file, line=line)
+
+
+def onnxruntime_with_outputs(onnx_path: str, names: Sequence[str], feeds: Feeds) -> dict[str, np.ndarray]:
+    """Run ONNX Runtime with ``names`` (intermediate tensors) marked as graph outputs (Polygraphy ModifyOutputs)."""
+    from polygraphy.backend.onnx import BytesFromOnnx, ModifyOutputs, OnnxFromPath
+    from polygraphy.backend.onnxrt import OnnxrtRunner, SessionFromOnnx
+
+    from .backends import PolygraphyBackend
+
+    model = ModifyOutputs(OnnxFromPath(onnx_path), outputs=list(names))
+    backend = PolygraphyBackend(lambda: OnnxrtRunner(SessionFromOnnx(BytesFromOnnx(model))))
+    return run_backend(backend, [("", feeds)])[0]
 
 
 def _with_suffix(path: str, precision: str) -> str:
