@@ -15,6 +15,8 @@ class Fp16Overflow(VerifyRule):
     with a forward hook on every module, and names the first module, in execution order, whose fp32 output
     exceeds ±65504 or whose half-precision output turns Inf/NaN where fp32 was finite. The finding sits at the
     line where the user's code builds that module (`self.fc = nn.Linear(...)`), or at the module's `forward`.
+    `trtlint graph` reports the same range hazard as TRT207 while linting; this is the verify stage's account,
+    beside the output parity of the half-precision model (TRT504).
 
     ## Why it matters for TensorRT
     FP16's largest finite value is 65504. Past it TensorRT produces Inf, and the Inf becomes NaN a layer later;
@@ -35,7 +37,7 @@ class Fp16Overflow(VerifyRule):
     """
 
     code = "TRT505"
-    name = "fp16-overflow"
+    name = "half-precision-overflow"
 
     def check(self, run: VerifyRun) -> Iterator[Finding]:
         for rec in run.of("fp16-layer"):

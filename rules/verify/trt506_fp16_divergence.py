@@ -31,7 +31,7 @@ class Fp16Divergence(VerifyRule):
     """
 
     code = "TRT506"
-    name = "fp16-divergence"
+    name = "half-precision-divergence"
     severity = Severity.WARNING
 
     def check(self, run: VerifyRun) -> Iterator[Finding]:
