@@ -283,3 +283,21 @@ def test_onnxruntime_with_intermediate_outputs_marked(tmp_path: Path) -> None:
     out = onnxruntime_with_outputs(str(_tiny_onnx(tmp_path)), ["h", "r"], {"x": x})
     assert set(out) >= {"h", "r"} and out["h"].shape == (2, 16)
     assert np.array_equal(out["r"], np.maximum(out["h"], 0))
+
+
+def test_pyproject_verify_table_sets_defaults_and_flags_win(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    model = _tiny_onnx(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.trtlint]\ntarget = "trt10.8"\n\n[tool.trtlint.verify]\n'
+                                             'precision = ["int8"]\natol = { int8 = 5.0 }\nrtol = 0.5\n')
+    report = tmp_path / "r.json"
+    r = run_cli("verify", str(model), "--shapes", "x:4x8", "--report-file", str(report), "--output-format", "json")
+    assert r.code in (0, 1), r.err
+    rows = json.loads(report.read_text())["parity"]
+    assert [(p["precision"], p["atol"], p["rtol"]) for p in rows] == [("int8", 5.0, 0.5)]
+    r = run_cli("verify", str(model), "--shapes", "x:4x8", "--precision", "fp32", "--report-file", str(report))
+    assert json.loads(report.read_text())["parity"] == []  # fp32 of an ONNX file: ONNX Runtime is the reference
+    (tmp_path / "pyproject.toml").write_text('[tool.trtlint.verify]\nprecisions = "fp16"\n')
+    bad = run_cli("verify", str(model))
+    assert bad.code == 2 and bad.err.strip().endswith("[tool.trtlint.verify]: unknown key precisions; valid keys: "
+                                                      "precision, atol, rtol, workspace, timing-cache, calib-data")

@@ -114,6 +114,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from ..runner import build_runner
 
     cfg = Config() if args.isolated else load_config(find_pyproject([args.model or "."]))
+    if cfg.path is not None:  # [tool.trtlint.verify] fills what the command line left unset
+        from .config import verify_defaults
+
+        for key, value in verify_defaults(cfg.path).items():
+            if getattr(args, key, None) is None:
+                setattr(args, key, value)
     runner = build_runner(cfg, args.target, _csv(args.select), _csv(args.ignore), flag_prefix="--", debug=args.debug)
     records: list[dict[str, Any]] = []
     fallback: tuple[str, int]
