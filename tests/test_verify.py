@@ -301,3 +301,12 @@ def test_pyproject_verify_table_sets_defaults_and_flags_win(tmp_path: Path) -> N
     bad = run_cli("verify", str(model))
     assert bad.code == 2 and bad.err.strip().endswith("[tool.trtlint.verify]: unknown key precisions; valid keys: "
                                                       "precision, atol, rtol, workspace, timing-cache, calib-data")
+
+
+def test_entry_that_fails_is_one_line_exit_2(tmp_path: Path) -> None:
+    require("torch")
+    r = run_cli("verify", "--isolated", "small_cnn.py:missing_factory", "--shapes", "x:1x3x16x16", cwd=VERIFY)
+    assert r.code == 2 and r.out == ""
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("trtlint: error: small_cnn.py:missing_factory: ")
+    assert "Traceback" not in r.err

@@ -259,7 +259,8 @@ def findings_from(records: list[dict[str, Any]], fallback: tuple[str, int], runn
     found = []
     for code, cls in all_rules().items():
         if code in runner.enabled and issubclass(cls, VerifyRule):
-            found.extend(cls().check(run))
+            rule: VerifyRule = cls()
+            found.extend(rule.check(run))
     by_path: dict[str, list[Any]] = {}
     for f in found:
         by_path.setdefault(f.path, []).append(f)

@@ -70,7 +70,8 @@ def quantize_qdq(onnx_path: str, out_path: str, calib: Sequence[Mapping[str, np.
             self._it: Iterator[Mapping[str, np.ndarray]] = iter(calib)
 
         def get_next(self) -> dict[str, np.ndarray] | None:
-            return dict(next(self._it, None) or {}) or None
+            batch = next(self._it, None)
+            return dict(batch) if batch is not None else None
 
         def rewind(self) -> None:
             self._it = iter(calib)
