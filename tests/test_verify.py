@@ -310,3 +310,46 @@ def test_entry_that_fails_is_one_line_exit_2(tmp_path: Path) -> None:
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("trtlint: error: small_cnn.py:missing_factory: ")
     assert "Traceback" not in r.err
+
+
+def test_parser_error_node_maps_to_the_exporters_pytorch_line(tmp_path: Path) -> None:
+    """node_origin reads the dynamo exporter's stack trace metadata, skipping torch's frames."""
+    onnx = pytest.importorskip("onnx")
+    from trtlint.loaders.onnx import STACK_TRACE_KEY
+    from trtlint.verify.pipeline import node_origin
+
+    path = _tiny_onnx(tmp_path)
+    m = onnx.load(str(path))
+    prop = m.graph.node[1].metadata_props.add()
+    prop.key, prop.value = STACK_TRACE_KEY, ('File "/src/net.py", line 12, in forward\n    x = self.act(x)\n'
+                                             'File "/venv/torch/nn/modules/module.py", line 1775, in _call_impl')
+    onnx.save(m, str(path))
+    assert node_origin(str(path), 1, "act") == ("/src/net.py", 12, "node 'act' (Relu)")
+    assert node_origin(str(path), 0, "") == (None, None, "node 'fc1' (MatMul)")
+
+
+def test_tensorrt_records_become_findings_at_the_right_place() -> None:
+    """The rule side of the TensorRT path, fed the records that lint/verify/pipeline.py emits there (no TensorRT
+    runs here: these records are written by hand, and only the rules' wording and locations are checked)."""
+    from trtlint.compat import Target
+    from trtlint.config import Config
+    from trtlint.registry import all_rules
+    from trtlint.runner import Runner
+    from trtlint.verify.command import findings_from
+
+    records = [
+        {"type": "parser-error", "precision": "fp16", "desc": "No importer registered for op: Mystery",
+         "code": "UNSUPPORTED_NODE", "node": "node 'act' (Mystery)", "node_op": "Mystery", "file": None, "line": None},
+        {"type": "layer-divergence", "precision": "fp16", "tensor": "r", "node": "node 'act' (Relu)",
+         "file": "fixtures/verify/small_cnn.py", "line": 13},
+        {"type": "build-failed", "precision": "fp32", "reason": "build_serialized_network returned None"},
+    ]
+    runner = Runner(Config(), Target.parse("trt10.8"), set(all_rules()))
+    got = [(f.code, f.path, f.line, f.message) for f in findings_from(records, ("model.onnx", 1), runner)]
+    assert got == [
+        ("TRT507", "fixtures/verify/small_cnn.py", 13,
+         "the TensorRT fp16 engine first diverges from ONNX Runtime at tensor 'r' of node 'act' (Relu)"),
+        ("TRT502", "model.onnx", 1, "TensorRT's ONNX parser failed at node 'act' (Mystery): No importer registered "
+                                    "for op: Mystery (UNSUPPORTED_NODE); no fp16 engine was built"),
+        ("TRT510", "model.onnx", 1, "TensorRT built no fp32 engine: build_serialized_network returned None"),
+    ]
