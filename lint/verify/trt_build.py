@@ -117,6 +117,8 @@ def build_engine(
         config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace))
     if precision == "fp16" and not strongly:
         config.set_flag(trt.BuilderFlag.FP16)
+    if hasattr(trt.BuilderFlag, "TF32"):  # on by default; fp32 means fp32 here (Polygraphy clears it too)
+        config.clear_flag(trt.BuilderFlag.TF32)
     dynamic = [network.get_input(i) for i in range(network.num_inputs) if -1 in tuple(network.get_input(i).shape)]
     if dynamic or profile:
         prof = builder.create_optimization_profile()
