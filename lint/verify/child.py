@@ -7,6 +7,7 @@ then the half-precision prediction and the benchmark. Imports torch.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import re
 import time
@@ -126,8 +127,11 @@ def run(spec: GraphSpec, emit: Emit, extra: dict[str, Any]) -> None:
                         profile=profile_of(spec), reduced=(unit_sets, unit_ref))
 
     if "fp16" in opts.precisions:
-        emit("progress", message=f"half-precision PyTorch pass beside fp32 ({spec.device})")
-        half = TorchBackend(model, [i.name for i in spec.inputs], output_names, device=spec.device, half=True)
+        # the half-precision pass runs on the GPU where one is available, whatever --device says
+        half_dev = "cuda" if spec.device == "cpu" and torch.cuda.is_available() else spec.device
+        m32 = model if half_dev == spec.device else copy.deepcopy(model).to(half_dev)
+        emit("progress", message=f"half-precision PyTorch pass beside fp32 ({half_dev})")
+        half = TorchBackend(m32, [i.name for i in spec.inputs], output_names, device=half_dev, half=True)
         cand = [half.run(f) for _, f in unit_sets]
         emit_parity(emit, compare_sets(unit_ref, cand, unit_sets, ref_name="pytorch-fp32", cand_name="pytorch-fp16",
                                        precision="fp16", tol=opts.tol("fp16")), len(unit_sets))
@@ -135,16 +139,17 @@ def run(spec: GraphSpec, emit: Emit, extra: dict[str, Any]) -> None:
         rank = {"overflow": 0, "nonfinite": 0, "diverge": 1, "ok": 2}
         best: tuple[Any, list[Any], str] | None = None
         for label, inputs in unit:  # the per-module pass on every nominal input set; the most severe verdict wins
-            a, kw = bind(model, inputs)
+            a, kw = bind(m32, {k: v.to(half_dev) for k, v in inputs.items()})
             with true_fp32():
-                first, verdicts = compare_half(model, a, kw, tol=opts.tol("fp16")[0], user_file=user)
+                first, verdicts = compare_half(m32, a, kw, tol=opts.tol("fp16")[0], user_file=user)
             if best is None or rank[first.status] < rank[best[0].status]:
                 best = (first, verdicts, label)
             if first.status in ("overflow", "nonfinite"):
                 break
         assert best is not None
         first, verdicts, label = best
-        emit("fp16-layer", **asdict(first), device=spec.device, torch=torch.__version__, tol=opts.tol("fp16")[0],
+        del m32
+        emit("fp16-layer", **asdict(first), device=half_dev, torch=torch.__version__, tol=opts.tol("fp16")[0],
              layers=len(verdicts), worst=layers_summary(verdicts), inputs=label)
     if opts.benchmark:
         from .bench_torch import benchmark

@@ -11,7 +11,7 @@ class Fp16Overflow(VerifyRule):
     """A module's activations exceed the FP16 range: an FP16 engine overflows there.
 
     ## What it does
-    Runs the model in fp32 and a half-precision copy on the same inputs (on the GPU with `--device cuda`),
+    Runs the model in fp32 and a half-precision copy on the same inputs (on the GPU wherever there is one),
     with a forward hook on every module, and names the first module, in execution order, whose fp32 output
     exceeds ±65504 or whose half-precision output turns Inf/NaN where fp32 was finite. The finding sits at the
     line where the user's code builds that module (`self.fc = nn.Linear(...)`), or at the module's `forward`.
