@@ -353,3 +353,14 @@ def test_tensorrt_records_become_findings_at_the_right_place() -> None:
                                     "for op: Mystery (UNSUPPORTED_NODE); no fp16 engine was built"),
         ("TRT510", "model.onnx", 1, "TensorRT built no fp32 engine: build_serialized_network returned None"),
     ]
+
+
+def test_not_a_model_is_one_line_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.onnx"
+    bad.write_text("garbage")
+    r = run_cli("verify", "--isolated", str(bad))
+    assert r.code == 2 and r.err.strip() == (f"trtlint: error: {bad}: not a readable ONNX model (DecodeError); "
+                                             f"`trtlint {bad}` says more")
+    py = VERIFY / "small_cnn.py"
+    r = run_cli("verify", "--isolated", str(py))
+    assert r.code == 2 and r.err.strip() == f"trtlint: error: {py}: give an .onnx file, or an ENTRY such as {py}:factory"

@@ -131,6 +131,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise VerifyUsageError("give model.onnx or an ENTRY (path/to/file.py:factory), or --check-engine ENGINE")
     else:
         entry = not (args.model.lower().endswith(".onnx") or os.path.isfile(args.model))
+        if not entry and not args.model.lower().endswith(".onnx"):
+            raise VerifyUsageError(f"{args.model}: give an .onnx file, or an ENTRY such as {args.model}:factory")
         missing = missing_modules(entry)
         if missing:
             from ..rules.tool.trt907_layer_unavailable import LayerUnavailable
@@ -139,7 +141,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f = LayerUnavailable.at(where, f"trtlint verify needs {', '.join(missing)}, which "
                                     f"{'is' if len(missing) == 1 else 'are'} not installed; nothing was run",
                                     hint=INSTALL)
-            return _report([f], args, runner, ReportContext(files=1, target=runner.target.describe()), [], {}, summary,
+            return _report([f], args, ReportContext(files=1, target=runner.target.describe()), [], summary,
                            get_reporter)
         from .pipeline import VerifyOptions
 
@@ -321,8 +323,6 @@ def _finish(records: list[dict[str, Any]], fallback: tuple[str, int], args: argp
         from .bench import render_json, render_markdown, rows_from_records
 
         bench_md = render_markdown(rows_from_records(bench["rows"]), bench["meta"])
-        if args.report_file and args.report_file.endswith(".json"):
-            pass
     if args.report_file:
         if args.report_file.endswith(".json"):
             data = {"parity": [r for r in records if r.get("type") == "parity"],
@@ -333,11 +333,11 @@ def _finish(records: list[dict[str, Any]], fallback: tuple[str, int], args: argp
                                               encoding="utf-8")
         else:
             Path(args.report_file).write_text("\n".join(x for x in (tables, bench_md) if x), encoding="utf-8")
-    return _report(findings, args, runner, ctx, [tables, bench_md], records, summary, get_reporter)
+    return _report(findings, args, ctx, [tables, bench_md], summary, get_reporter)
 
 
-def _report(findings: list[Any], args: argparse.Namespace, runner: Any, ctx: Any, tables: list[str],
-            records: Any, summary: Any, get_reporter: Any) -> int:
+def _report(findings: list[Any], args: argparse.Namespace, ctx: Any, tables: list[str], summary: Any,
+            get_reporter: Any) -> int:
     from ..registry import all_rules
 
     text = get_reporter(args.output_format)(findings, ctx)

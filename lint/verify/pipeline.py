@@ -103,7 +103,11 @@ def onnx_feed_sets(onnx_path: str, profile: Profile, seed: int = 0) -> tuple[lis
 
     quiet()
     notes: list[str] = []
-    ins, _ = onnx_io(onnx_path)
+    try:
+        ins, _ = onnx_io(onnx_path)
+    except Exception as exc:  # DecodeError and friends: not a model
+        raise ValueError(f"{onnx_path}: not a readable ONNX model ({type(exc).__name__}); `trtlint {onnx_path}` "
+                         "says more") from None
     which_list = ["opt"]
     if any(lo != hi for lo, _, hi in profile.values()):
         which_list += ["min", "max"]
