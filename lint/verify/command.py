@@ -215,6 +215,11 @@ def _run_onnx(args: argparse.Namespace, opts: Any, records: list[dict[str, Any]]
     if "fp16" in opts.precisions:
         emit("note", message="fp16: no half-precision prediction for an ONNX file (it needs the PyTorch model: "
                              "give ENTRY); fp16 is checked only by a TensorRT build")
+    from .backends import tensorrt_unavailable
+
+    if "fp32" in opts.precisions and tensorrt_unavailable() is not None:
+        emit("note", message="fp32: ONNX Runtime is the reference for an ONNX file and no other fp32 backend ran, "
+                             "so there is no fp32 comparison (give ENTRY to compare with PyTorch)")
     verify_onnx(args.model, feed_sets, opts, emit, profile=profile)
 
 
@@ -280,14 +285,12 @@ def findings_from(records: list[dict[str, Any]], fallback: tuple[str, int], runn
 
 def parity_table(records: list[dict[str, Any]]) -> str:
     rows = [r for r in records if r.get("type") == "parity"]
-    if not rows:
-        return ""
 
     def n(v: Any, spec: str) -> str:
         return "inf" if v is None else format(float(v), spec)
 
     lines = ["| candidate | reference | precision | output | max abs | max rel | cosine | top-1 | NaN/Inf | verdict | "
-             "worst input set |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "worst input set |", "|---|---|---|---|---|---|---|---|---|---|---|"] if rows else []
     for r in rows:
         lines.append("| " + " | ".join([
             str(r["candidate"]), str(r["reference"]), str(r["precision"]), str(r["output"]),
@@ -307,7 +310,8 @@ def parity_table(records: list[dict[str, Any]]) -> str:
         if r.get("type") == "qdq":
             notes.append(f"- INT8: {r.get('qdq_nodes')} Q/DQ nodes (ONNX Runtime static quantization, QDQ format, "
                          "symmetric int8)")
-    return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
+    out = lines + ([""] + notes if notes and lines else notes)
+    return "\n".join(out) + "\n" if out else ""
 
 
 def _finish(records: list[dict[str, Any]], fallback: tuple[str, int], args: argparse.Namespace, runner: Any,
