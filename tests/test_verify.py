@@ -364,3 +364,23 @@ def test_not_a_model_is_one_line_exit_2(tmp_path: Path) -> None:
     py = VERIFY / "small_cnn.py"
     r = run_cli("verify", "--isolated", str(py))
     assert r.code == 2 and r.err.strip() == f"trtlint: error: {py}: give an .onnx file, or an ENTRY such as {py}:factory"
+
+
+def test_benchmark_table_markdown_and_json() -> None:
+    from trtlint.verify.bench import BenchRow, percentiles_ms, render_json, render_markdown, time_fn
+
+    calls = []
+    times = time_fn(lambda: calls.append(1), warmup=2, budget_s=0.0, min_iters=4)
+    assert len(times) == 4 and len(calls) == 6
+    p50, p99 = percentiles_ms([0.001] * 99 + [0.010])
+    assert p50 == pytest.approx(1.0) and 1.0 < p99 <= 10.0
+    rows = [BenchRow("PyTorch eager", "fp32", "cuda", 3.2, 3.5, 5700.0, 64, 552.0, max_abs_diff=0.0, top1_agree=1.0),
+            BenchRow("ONNX Runtime", "fp32", "cpu", 9.9, 14.6, 144.0, 64, mem_note="n/a (CPU EP)", note="CPU provider")]
+    md = render_markdown(rows, {"model": "net.py:build", "device_name": "NVIDIA H100", "torch": "2.11",
+                                "onnxruntime": "1.30", "tensorrt": None})
+    assert "TensorRT not installed" in md
+    assert "| PyTorch eager | fp32 | cuda | 3.20 | 3.50 | 5,700 (b=64) | 552 MiB | 0.00e+00 | 100.0% | n/a | n/a |" in md
+    assert "| ONNX Runtime | fp32 | cpu | 9.90 | 14.60 | 144 (b=64) | n/a (CPU EP) | n/a | n/a | n/a | n/a |" in md
+    assert "- ONNX Runtime fp32: CPU provider" in md
+    data = json.loads(render_json(rows, {"model": "m"}))
+    assert data["rows"][0]["throughput"] == 5700.0 and data["meta"] == {"model": "m"}
