@@ -97,7 +97,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
         where = specs[0].entry.path or specs[0].entry.text
         result.findings.append(LayerUnavailable.at(
             os.path.relpath(where) if specs[0].entry.path else where,
-            "graph mode needs torch, which is not installed; the model was NOT run", hint='pip install "trtlint[graph]"'))
+            "graph mode needs torch, which is not installed: pip install \"trtlint[graph]\"; the model was NOT run",
+            hint='pip install "trtlint[graph]"'))
     else:
         show = progress_printer()
         for spec in specs:
@@ -107,6 +108,13 @@ def cmd_graph(args: argparse.Namespace) -> int:
                 print(f"trtlint: error: {spec.entry.text}: {exc}", file=sys.stderr)
                 return 2
             result.findings.extend(findings_for(outcome.records, spec, runner))
+            dump = os.environ.get("TRTLINT_GRAPH_RECORDS")  # the raw observations, for the docs' model runs
+            if dump:
+                import json
+
+                with open(dump, "a", encoding="utf-8") as fh:
+                    for rec in outcome.records:
+                        fh.write(json.dumps({"entry": spec.entry.text, **rec}) + "\n")
             result.files += 1
     result.findings.sort(key=lambda f: f.sort_key)
     findings: list[Finding] = result.findings

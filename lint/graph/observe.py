@@ -33,6 +33,9 @@ OUTLIER_RATIO = 100.0  # |x|max over the 99.9th percentile of |x|: beyond this I
 SYNC_METHODS = {"item", "tolist", "numpy", "__bool__", "__int__", "__float__", "__index__", "cpu"}
 DD_OPS = {"nonzero", "_unique2", "unique_dim", "unique_consecutive", "masked_select", "repeat_interleave",
           "_unique", "argwhere", "nonzero_numpy"}
+RANDOM_OPS = {"rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "normal", "bernoulli",
+              "uniform", "multinomial", "randperm", "exponential", "poisson"}
+RNG_STATE = ("_scaled_dot_product", "_efficient_attention", "_flash_attention", "_cudnn_attention")  # seed/offset
 UNINITIALISED = {"empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "resize_", "set_"}
 NORM_OR_DROPOUT = (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._DropoutNd, nn.modules.instancenorm._InstanceNorm,
                    nn.RReLU)
@@ -44,6 +47,7 @@ class Ctx:
         self.emit = emit
         self.seen: set[tuple[Any, ...]] = set()
         self._user_file: dict[str, bool] = {}
+        self.random_sites: list[tuple[str, int]] = []  # random ops in forward: outputs differ run to run
         self.quiet = 0  # > 0 while trtlint's own hooks and checks run: the modes then observe nothing
 
     @contextlib.contextmanager
@@ -148,7 +152,10 @@ class SyncMode(TorchFunctionMode):
             op = name
         elif name == "to":
             dev = kwargs.get("device", next((a for a in args[1:] if isinstance(a, (str, torch.device))), None))
-            if dev is not None and torch.device(dev).type == "cpu":
+            # a copy to the host: from a device tensor, or spelled "cpu" (a torch.device variable that happens to be
+            # the CPU of a CPU run, e.g. `.to(device=x.device)`, is no round-trip)
+            if dev is not None and torch.device(dev).type == "cpu" and (
+                    isinstance(dev, str) or (args and isinstance(args[0], torch.Tensor) and args[0].device.type != "cpu")):
                 op = 'to("cpu")'
         if op is not None and args and isinstance(args[0], torch.Tensor):
             where = self.ctx.user_frame()
@@ -176,6 +183,10 @@ class OpMode(TorchDispatchMode):
 
     def _check(self, func: Any, args: Any, out: Any) -> None:
         base = func.overloadpacket.__name__ if hasattr(func, "overloadpacket") else str(func)
+        if base.rstrip("_") in RANDOM_OPS:
+            where = self.ctx.user_frame()
+            if where is not None and where not in self.ctx.random_sites:
+                self.ctx.random_sites.append(where)
         if base in DD_OPS or (base == "index" and any(
                 isinstance(i, torch.Tensor) and i.dtype in (torch.bool, torch.uint8)
                 for i in (args[1] if len(args) > 1 and isinstance(args[1], (list, tuple)) else []))):
@@ -189,7 +200,7 @@ class OpMode(TorchDispatchMode):
                 where = self.ctx.user_frame()
                 self.ctx.obs("dtype", key=(where, str(t.dtype)), where=where, dtype=str(t.dtype).replace("torch.", ""),
                              op=f"aten.{base}")
-            elif t.dtype == torch.int64 and t.numel() and base not in UNINITIALISED:
+            elif t.dtype == torch.int64 and t.numel() and base not in UNINITIALISED and not base.startswith(RNG_STATE):
                 lo, hi = int(t.min()), int(t.max())
                 if hi > INT32_MAX or lo < -INT32_MAX - 1:
                     where = self.ctx.user_frame()
@@ -367,18 +378,25 @@ def _exc_user_frame(exc: BaseException, ctx: Ctx) -> tuple[str, int] | None:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    for ln in text.splitlines():
-        ln = ln.strip()
-        if ln and not ln.startswith(("File ", "Traceback")):
-            ln = re.sub(r"\s*\((unhinted|Size-like symbols):[^)]*\)\.?", "", ln)
-            return ln.strip()[:300]
+    """The first informative line of an exception, from the innermost cause (the exporters wrap the real one)."""
+    chain = [exc]
+    while chain[-1].__cause__ is not None and len(chain) < 10:
+        chain.append(chain[-1].__cause__)
+    for e in reversed(chain):
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip()
+        for ln in text.splitlines():
+            ln = ln.strip()
+            if ln and not ln.startswith(("File ", "Traceback")):
+                ln = re.split(r"\s+\((?:unhinted|Size-like symbols):", ln)[0]
+                prefix = f"{type(e).__name__}: " if e is not exc else ""
+                return (prefix + ln.strip())[:300]
     return type(exc).__name__
 
 
 # ----------------------------------------------------------------------------------------------- the task
 def run(spec: GraphSpec, emit: Emit, extra: dict[str, Any]) -> None:
     ctx = Ctx(spec, emit)
+    torch.manual_seed(spec.seed)  # random weights and random ops in forward: the same on every run
     emit("progress", message=f"importing {spec.entry.text}")
     with record_construction(ctx):
         model = load_model(spec)
@@ -406,7 +424,7 @@ def run(spec: GraphSpec, emit: Emit, extra: dict[str, Any]) -> None:
             eager.append(model(*args, **kwargs))
     rng.close()
     report_ranges(ctx, rng)
-    bool_sites = list(dict.fromkeys(sync_mode.bool_sites))
+    bool_sites = list(dict.fromkeys(sync_mode.bool_sites)) or ctx.random_sites
     sets = sets[: len(variants(spec))] if spec.calib_data else sets
     if spec.device.startswith("cuda"):
         emit("progress", message="half-precision pass")
@@ -616,7 +634,9 @@ def onnx_stage(ctx: Ctx, model: nn.Module, ep: Any, sets: list[tuple[str, dict[s
         bad = [d for d in compare(ref, [torch.from_numpy(g) for g in got]) if d["bad"]]
         if bad:
             d = max(bad, key=lambda d: d["rel"])
-            ctx.obs("onnx_parity", where=None, output=d["output"], shape=label, detail=d["detail"])
+            ctx.obs("onnx_parity", where=ctx.random_sites[0] if ctx.random_sites else None, output=d["output"],
+                    shape=label, detail=d["detail"] + (" (a random op runs in forward)" if ctx.random_sites else ""))
+    ctx.obs("onnx_checked", where=None, shapes=[label for label, _ in shape_sets])
     if spec.dynamic:
         import onnx as _onnx
 
