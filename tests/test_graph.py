@@ -213,3 +213,33 @@ def test_sarif_output_is_valid(tmp_path: Path) -> None:
         return
     schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.validate(sarif, schema)
+
+
+def test_older_target_torch_uses_the_torchscript_exporter() -> None:
+    # --target torch2.4: torch.onnx.export's default there is the TorchScript exporter (dynamo from 2.9)
+    r = run_cli("graph", "fixtures/graph/trt210_specialized_clean.py:build", "--min-shapes", "x:1x3x8x8",
+                "--max-shapes", "x:4x3x8x8", "--target", "trt10.8,torch2.4", "--isolated", "--output-format", "json",
+                cwd=ROOT)
+    assert r.code == 0, r.out + r.err
+    assert json.loads(r.out) == []
+
+
+def test_data_dependent_shape_is_an_error_where_the_target_cannot_import_nonzero() -> None:
+    code, found, err = lint("fixtures/graph/trt204_dd_shape.py:build", "--shapes", "x:4x16", "--target", "trt8.4",
+                            "--select", "TRT204")
+    assert code == 1, err
+    assert {(f["line"], f["severity"]) for f in found} == {(8, "error"), (9, "error"), (10, "error")}
+    assert all("TensorRT 8.4 cannot import NonZero" in str(f["message"]) for f in found)
+
+
+def test_several_inputs_by_name_with_dtypes(tmp_path: Path) -> None:
+    (tmp_path / "two.py").write_text(
+        "import torch\nfrom torch import nn\n\n\n"
+        "class Masked(nn.Module):\n"
+        "    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:\n"
+        "        return torch.where(mask, image, torch.zeros_like(image)).sum(dim=1)\n\n\n"
+        "def build() -> nn.Module:\n    return Masked().eval()\n")
+    # given in another order than forward's parameters: bound by name
+    code, found, err = lint("two.py:build", "--min-shapes", "mask:1x4,image:1x4", "--max-shapes",
+                            "mask:8x4,image:8x4", "--dtypes", "mask:bool", cwd=tmp_path)
+    assert code == 0 and found == [], (found, err)
