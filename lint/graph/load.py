@@ -163,3 +163,14 @@ def bind(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> tuple[tuple
         if order == first:
             return tuple(named[p] for p in order), {}
     return positional, named
+
+
+def in_forward_order(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The same inputs, those named after ``forward`` parameters first and in its order, the others after them in
+    the order given: what trace, export and the ONNX input list all see."""
+    try:
+        params = list(inspect.signature(model.forward).parameters)
+    except (TypeError, ValueError):
+        return inputs
+    named = [p for p in params if p in inputs]
+    return {**{p: inputs[p] for p in named}, **{k: v for k, v in inputs.items() if k not in named}}

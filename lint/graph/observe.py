@@ -24,7 +24,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from .child import Emit
 from .frames import UserError, is_user_file
-from .load import bind, import_entry, load_model, make_inputs, variants
+from .load import bind, in_forward_order, load_model, make_inputs, variants
 from .spec import GraphSpec
 
 FP16_MAX = 65504.0
@@ -341,6 +341,20 @@ def tracer_warning_sites(caught: list[warnings.WarningMessage], ctx: Ctx) -> lis
     return list(dict.fromkeys(sites))
 
 
+def _dim(name: str, lo: int, hi: int) -> Any:
+    """``Dim.DYNAMIC(min, max)`` where torch has it (an error if the code specializes the axis, while equal axes of
+    several inputs, such as a shared batch, stay allowed), else a named ``Dim`` (older torch)."""
+    from torch.export import Dim
+
+    hint = getattr(Dim, "DYNAMIC", None)
+    if hint is not None:
+        try:
+            return hint(min=max(lo, 0), max=hi)
+        except TypeError:
+            pass
+    return Dim(name, min=max(lo, 0), max=hi)
+
+
 def dynamic_shapes_for(spec: GraphSpec, model: nn.Module, args: tuple, kwargs: dict) -> Any:
     if not spec.dynamic:
         return None
@@ -354,7 +368,7 @@ def dynamic_shapes_for(spec: GraphSpec, model: nn.Module, args: tuple, kwargs: d
         params = []
     per_input = {}
     for inp in spec.inputs:
-        dims = {ax: Dim(f"{re.sub(r'[^A-Za-z0-9_]', '_', inp.name)}_{ax}", min=max(inp.min[ax], 0), max=inp.max[ax])
+        dims = {ax: _dim(f"{re.sub(r'[^A-Za-z0-9_]', '_', inp.name)}_{ax}", inp.min[ax], inp.max[ax])
                 for ax in inp.dynamic_dims}
         per_input[inp.name] = dims or None
     if not kwargs and params[: len(args)] == [i.name for i in spec.inputs][: len(args)]:
@@ -411,9 +425,10 @@ def run(spec: GraphSpec, emit: Emit, extra: dict[str, Any]) -> None:
     model.eval()
 
     # 2, 4, 5, 6: eager runs on the variants under the modes and hooks
-    sets = variants(spec)
+    sets = [(label, in_forward_order(model, inputs)) for label, inputs in variants(spec)]
     if spec.calib_data:
-        sets += [(f"calibration file {os.path.basename(p)}", calib_inputs(spec, p)) for p in spec.calib_data]
+        sets += [(f"calibration file {os.path.basename(p)}", in_forward_order(model, calib_inputs(spec, p)))
+                 for p in spec.calib_data]
     eager: list[Any] = []
     sync_mode = SyncMode(ctx)
     rng = Ranges(model, ctx)
@@ -620,11 +635,13 @@ def onnx_stage(ctx: Ctx, model: nn.Module, ep: Any, sets: list[tuple[str, dict[s
     shape_sets = [("min", "min"), ("max", "max")] if spec.dynamic else [("opt", "opt")]
     model_dev = next((p.device for p in model.parameters()), torch.device("cpu"))
     for label, which in shape_sets:
-        inputs = make_inputs(spec, which, seed=7, device=str(model_dev))
+        inputs = in_forward_order(model, make_inputs(spec, which, seed=7, device=str(model_dev)))
         args, kwargs = bind(model, inputs)
         with torch.no_grad():
             ref = model(*args, **kwargs)
-        feed = dict(zip(in_names, (v.detach().cpu().numpy() for v in inputs.values())))
+        arrays = {k: v.detach().cpu().numpy() for k, v in inputs.items()}
+        feed = ({n: arrays[n] for n in in_names} if set(in_names) <= set(arrays)
+                else dict(zip(in_names, arrays.values())))
         try:
             got = sess.run(None, feed)
         except Exception as exc:

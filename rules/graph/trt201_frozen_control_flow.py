@@ -29,8 +29,8 @@ class FrozenControlFlow(GraphRule):
     the model.
 
     ## References
-    - PyTorch docs, torch.jit.trace: "Tracing only records operations done when the given function is run on
-      the given tensors... data-dependent control flow is not captured"
+    - PyTorch docs, torch.jit.trace (tracing records only the operations run on the example inputs; modules
+      with control flow on tensor data are not traced correctly)
     - PyTorch docs, torch.cond (control flow operators for torch.export)
     """
 
