@@ -10,7 +10,7 @@ from typing import NoReturn, Sequence
 
 from . import __version__
 
-SUBCOMMANDS = ("check", "rule", "compat", "server")
+SUBCOMMANDS = ("check", "rule", "compat", "server", "graph", "verify")
 MAX_JOBS = 64  # -j is capped at min(4 x CPUs, 64): thousands of worker processes on request help no one
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -71,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--format", choices=("text", "json"), default="text")
 
     sub.add_parser("server", help="the Language Server Protocol over stdio, for editors (needs trtlint[server])")
+
+    from .graph.command import add_parser as add_graph_parser
+
+    add_graph_parser(sub)
+    from .verify.command import add_parser as add_verify_parser
+
+    add_verify_parser(sub)
     return p
 
 
@@ -90,6 +97,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(args_list)
         if args.command == "rule":
             return cmd_rule(args)
+        if args.command == "graph":
+            from .graph.command import cmd_graph
+
+            return cmd_graph(args)
+        if args.command == "verify":
+            from .verify.command import cmd_verify
+
+            return cmd_verify(args)
         if args.command == "compat":
             from .compat_cmd import cmd_compat
 

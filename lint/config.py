@@ -14,7 +14,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 KNOWN_KEYS = ("select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "target",
-              "models")
+              "models", "graph", "verify")  # graph/verify: sub-tables, read by trtlint.graph.config / trtlint.verify.config
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache",
     "__pycache__", "node_modules", "build", "dist", ".eggs", "*.egg-info",

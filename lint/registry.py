@@ -8,7 +8,8 @@ from importlib.metadata import entry_points
 
 from .rule import Rule
 
-LAYER_PACKAGES = ("trtlint.rules.tool", "trtlint.rules.source", "trtlint.rules.onnx", "trtlint.rules.graph")
+LAYER_PACKAGES = ("trtlint.rules.tool", "trtlint.rules.source", "trtlint.rules.onnx", "trtlint.rules.graph",
+                  "trtlint.rules.verify")
 ENTRY_POINT_GROUP = "trtlint.rules"
 
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 CODE_RE = re.compile(r"^TRT\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOC_SECTIONS = ("What it does", "Why it matters for TensorRT", "Example", "Use instead", "References")
-LAYERS = ("source", "graph", "onnx", "tool")
+LAYERS = ("source", "graph", "onnx", "verify", "tool")
 
 
 @dataclass(frozen=True)
