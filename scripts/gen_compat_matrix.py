@@ -563,6 +563,16 @@ def parser_entry(version: str, ceiling: int, all_facts: dict[str, Any]) -> dict[
         out["convertible_types_reference"] = "importerUtils.cpp / onnx2trt_utils.cpp convertDtype"
         out["refused_input_types"] = {op: {str(i): t for i, t in sorted(idx.items(), key=lambda kv: int(kv[0]))}
                                       for op, idx in sorted(facts["refused_input_types"].items())}
+    # types an importer's own type assertion accepts: where the table omits one, the source is the referee. Releases
+    # newer than the newest source at hand take that source's lists (an importer that accepted a type keeps it), marked
+    newest = max(all_facts, key=lambda v: tuple(int(x) for x in v.split("."))) if all_facts else version
+    vkey = tuple(int(x) for x in version.split("."))
+    known = facts or (all_facts[newest] if vkey > tuple(int(x) for x in newest.split(".")) else None)
+    if known:
+        out["asserted_input_types"] = {op: t for op, t in sorted(known.get("asserted_input_types", {}).items())}
+        out["asserted_input_types_reference"] = (
+            f"{known['importer_file']} at {known['commit'][:12]}: the DataType list of each importer's ASSERT_NODE "
+            "type check" + ("" if facts else f" (the {newest} source stands in: no newer source was obtainable)"))
     return out
 
 

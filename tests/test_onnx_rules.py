@@ -226,6 +226,15 @@ def test_per_operator_types_from_the_table_and_from_the_importer(tmp_path: Path)
     assert [f["code"] for f in found] == ["TRT305"] and "importer refuses UINT8 for input 0" in found[0]["message"]
 
 
+def test_type_the_importer_asserts_beats_the_table(tmp_path: Path) -> None:
+    for target in ("trt10.1", "trt11.1"):  # 11.1: the 10.1 source stands in, no newer one was obtainable
+        found = _lint(builders.nonzero_of_mask, target, tmp_path)
+        assert "TRT305" not in [f["code"] for f in found], (target, found)
+    found = _lint(builders.nonzero_of_uint8_input, "trt10.1", tmp_path)
+    dtype = [f for f in found if f["code"] == "TRT305"]
+    assert len(dtype) == 1 and "node 'nz' (NonZero) takes UINT8" in dtype[0]["message"], found
+
+
 def test_restriction_enforced_by_the_source_but_missing_from_the_table(tmp_path: Path) -> None:
     found = _lint(builders.reduce_sum_computed_axes, "trt8.6", tmp_path)
     assert [f["code"] for f in found] == ["TRT304"]

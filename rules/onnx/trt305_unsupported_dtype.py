@@ -26,7 +26,9 @@ class UnsupportedDtype(OnnxRule):
     (16-bit and unsigned 32/64-bit integers, complex, other FP8 variants, 2-bit integers, FP6). Per operator,
     each node's data inputs (input 0 and the inputs typed like it) are checked against the types the release's operator
     table lists for that operator (INT64 read as INT32 on 8.x, which casts it), and against the types its
-    importer refuses outright in the parser source (`notInvalidType`, e.g. UINT8 into `Pad` or `Resize`).
+    importer refuses outright in the parser source (`notInvalidType`, e.g. UINT8 into `Pad` or `Resize`). Where
+    the table omits a type that the importer's own type assertion accepts (BOOL into `NonZero` on 10.x), the
+    source wins and nothing is reported.
     INT64 initializers above 4 KB are not loaded (trtlint never reads weights) and so not range-checked; shape
     and index constants are small.
 
@@ -93,6 +95,7 @@ class UnsupportedDtype(OnnxRule):
         """Each node's data-input types against its operator's row of the table and its importer's refusals."""
         table = m.target.operators()
         refused = (entry.get("parser") or {}).get("refused_input_types") or {}
+        asserted = (entry.get("parser") or {}).get("asserted_input_types") or {}
         support = entry.get("type_support", {})
         cast64 = entry.get("int64", {}).get("mode") == "cast-to-int32"
         opset = m.opset or 13
@@ -124,7 +127,7 @@ class UnsupportedDtype(OnnxRule):
                 if label in refuses:
                     why[key] = (f"its importer refuses {label} for input {i} (parser source, "
                                 f"{(entry.get('parser') or {}).get('source', '')})")
-                elif allowed and looked_up not in allowed:
+                elif allowed and looked_up not in allowed and label not in asserted.get(node.op_type, ()):
                     why.setdefault(key, f"the TensorRT {tv} operator table lists {', '.join(allowed)} for it")
                 else:
                     continue

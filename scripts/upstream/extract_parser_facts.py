@@ -33,6 +33,9 @@ RELEASES = {
     "10.0": "eb43908b02a296ea0594432f06e9d3fac288d672",
     "10.1": "96e781103cfc4adf4a6bb557e94bac8e693f6f4c",
 }
+# TensorRT DataType names as the operator tables spell the ONNX types
+TRT_TO_ONNX = {"FLOAT": "FLOAT", "HALF": "FLOAT16", "BF16": "BFLOAT16", "INT32": "INT32", "INT64": "INT64",
+               "INT8": "INT8", "UINT8": "UINT8", "BOOL": "BOOL", "FP8": "FLOAT8E4M3FN", "INT4": "INT4", "FP4": "FLOAT4E2M1"}
 IMPORTER_FILES = ("onnxOpImporters.cpp", "builtin_op_importers.cpp")
 UTIL_FILES = ("importerUtils.cpp", "onnx2trt_utils.cpp")
 # attributes whose meaning arrived with a newer opset: does the importer (or a helper) ever name them?
@@ -67,6 +70,13 @@ def facts(repo: str, commit: str) -> dict:
             types = re.findall(r'"(\w+)"', m.group(2))
             refused.setdefault(op, {}).setdefault(m.group(1), [])
             refused[op][m.group(1)] = sorted(set(refused[op][m.group(1)]) | set(types))
+    # types an importer names as accepted in a type assertion (ASSERT_NODE((t == DataType::kFLOAT || ...)): where
+    # the operator table omits one of them, the source, which is what runs, accepts it on at least one path
+    accepted: dict[str, list[str]] = {}
+    for op, body in bodies.items():
+        for m in re.finditer(r"ASSERT_NODE\(\s*\(?((?:[\w>()-]+\s*==\s*DataType::k\w+\s*(?:\|\|\s*)?)+)\)?\s*,", body):
+            names = re.findall(r"DataType::k(\w+)", m.group(1))
+            accepted[op] = sorted(set(accepted.get(op, [])) | {TRT_TO_ONNX.get(n, n) for n in names})
     direct = {op: {int(i) for i in re.findall(r"inputs\.at\((\d+)\)", body)} for op, body in bodies.items()}
     calls = {op: set(re.findall(r"\bimport(\w+)\(\s*ctx\s*,\s*node\s*,[^;]*\binputs\b", body)) & set(bodies)
              for op, body in bodies.items()}
@@ -88,6 +98,7 @@ def facts(repo: str, commit: str) -> dict:
         "importer_file": name,
         "importers": sorted(bodies),
         "refused_input_types": refused,
+        "asserted_input_types": accepted,
         "convertible_types": convertible,
         "input_indices_read": {op: sorted(reach(op)) for op in sorted(bodies)},
         "attrs_named": {op: a for op, a in attrs_named.items() if a},
