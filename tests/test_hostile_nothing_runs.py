@@ -71,3 +71,19 @@ def test_torch_load_weights_only_refuses_the_payload(tmp_path: Path) -> None:
         torch.load(weights, weights_only=True)
     assert "Weights only load failed" in str(info.value) or "Unsupported global" in str(info.value)
     assert not canary.exists()
+
+
+@pytest.mark.parametrize("mode", ["graph", "verify"])
+def test_graph_and_verify_refuse_a_payload_given_as_weights(tmp_path: Path, mode: str) -> None:
+    """The named entry runs (in a child process); the weights file never does: its ``__reduce__`` payload is
+    refused by torch.load(weights_only=True) with one clear line, exit 2, and the canary stays absent."""
+    pytest.importorskip("torch")
+    canary = tmp_path / "ran"
+    weights = hostile.make_reduce_pickle(tmp_path / "weights.pt", canary)
+    entry = str(FIXTURES / "graph" / "trt203_training_clean.py") + ":build"
+    r = _run_trtlint([mode, entry, "--shapes", "x:2x3x8x8", "--weights", str(weights), "--isolated"], tmp_path,
+                     canary)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1 and "weights_only=True" in r.stderr, r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+    assert not canary.exists()
