@@ -51,6 +51,7 @@ TORCH_PY_FUNCS = frozenset(
         "torch._dynamo.is_compiling", "torch.fx._symbolic_trace.is_fx_tracing", "torch.cuda.is_available",
         "torch.backends.cudnn.is_available", "torch.are_deterministic_algorithms_enabled",
         "torch._assert", "torch.broadcast_shapes", "torch.get_autocast_gpu_dtype", "torch.get_autocast_dtype",
+        "torch.seed", "torch.initial_seed",  # Python ints (the seed), not tensors
     }
 )
 TENSOR_ANNOTATIONS = frozenset({"Tensor", "torch.Tensor", "torch.FloatTensor", "torch.LongTensor", "torch.BoolTensor"})
@@ -358,6 +359,10 @@ class SourceFile:
                 if taken and isinstance(taken[-1], (ast.Return, ast.Raise)):
                     return body[: i + 1]
         return body
+
+    def params_of(self, f: FunctionInfo) -> frozenset[str]:
+        """The parameter names of ``f`` (what :meth:`branch` reads target and mode parameters from)."""
+        return self._params(f)
 
     @staticmethod
     def _params(f: FunctionInfo) -> frozenset[str]:
@@ -793,6 +798,9 @@ class SourceFile:
                 return Kind.PY
             if all(isinstance(op, (ast.In, ast.NotIn)) for op in e.ops):  # type: ignore[attr-defined]
                 return Kind.PY
+            if any(isinstance(v, ast.Constant) and isinstance(v.value, (str, bytes))
+                   for v in [e.left, *e.comparators]):  # type: ignore[attr-defined]
+                return Kind.PY  # ``mode == "ema"``: a string is never a tensor, nor compared with one
             return max(self.kind(v, kinds) for v in [e.left, *e.comparators])  # type: ignore[attr-defined]
         if t is ast.IfExp:
             return max(self.kind(e.body, kinds), self.kind(e.orelse, kinds))  # type: ignore[attr-defined]

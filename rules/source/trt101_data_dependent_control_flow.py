@@ -24,9 +24,18 @@ def data_dependent_conditions(
     for f in functions if functions is not None else src.forward_functions():
         kinds = src.kinds(f)
         tests: set[int] = set()
+        params = src.params_of(f)
         for node in src.walk_function(f):
             conds: list[ast.expr] = []
-            if isinstance(node, (ast.If, ast.While, ast.Assert, ast.IfExp)):
+            if isinstance(node, (ast.If, ast.IfExp)):
+                keep_body, keep_else, _ = src.branch(node.test, params)
+                if not (keep_body and keep_else):
+                    # a training, mode or tracing check decides the branch (``rand() < p and self.training``):
+                    # the export takes the same side whatever the tensors hold
+                    tests.update(id(n) for n in ast.walk(node.test))
+                    continue
+                conds = [node.test]
+            elif isinstance(node, (ast.While, ast.Assert)):
                 conds = [node.test]
             elif isinstance(node, ast.comprehension):
                 conds = list(node.ifs)
