@@ -44,6 +44,8 @@ LOSS_CLASS = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")
 # mmengine's BaseDataPreprocessor / ImgDataPreprocessor and the codebases' subclasses (DetDataPreprocessor,
 # SegDataPreProcessor, ...): collate, normalise and pad on the host before the model's forward
 PREPROCESSOR = re.compile(r"Data_?Pre[Pp]rocessor$")
+# the package of data preprocessors and their batch augmentations (``models/data_preprocessors/``)
+PREPROCESSOR_PATH = re.compile(r"(^|/)data_?pre_?processors?(/|\.py$)")
 LOSS_METHOD = re.compile(r"(^|_)loss(es)?($|_)")
 SKIP_DECORATORS = frozenset({"torch.jit.unused", "torch.jit.ignore", "torch.jit._script_if_tracing",
                              "torch.jit.script_if_tracing"})
@@ -137,7 +139,8 @@ class FileScope:
             return Decision(False, "training-only: a loss, criterion, matcher or assigner (by its name)")
         if AUGMENTATION.search(cls.name) and _first_param(cls) in IMAGE_PARAMS:
             return Decision(False, "training-only: a random data augmentation (by its name, applied to images)")
-        if PREPROCESSOR.search(cls.name) or any(PREPROCESSOR.search(q.rsplit(".", 1)[-1]) for q in quals):
+        if PREPROCESSOR.search(cls.name) or any(PREPROCESSOR.search(q.rsplit(".", 1)[-1]) for q in quals) \
+                or PREPROCESSOR_PATH.search(_project_path(self.src.path)):
             return Decision(False, "a data preprocessor (mmengine's BaseDataPreprocessor family): it prepares the "
                             "batch before the exported forward runs")
         if INFERENCER.search(cls.name) or any(INFERENCER.search(q.rsplit(".", 1)[-1]) for q in quals):

@@ -15,6 +15,9 @@ METHODS = {
 }
 
 
+PACK_FUNCS = frozenset({"pack_padded_sequence"})
+
+
 class HostSyncInForward(SourceRule):
     """A CPU round-trip or host sync inside `forward` (or a method `forward` calls).
 
@@ -64,7 +67,15 @@ class HostSyncInForward(SourceRule):
             kinds = src.kinds(f)
             where = f"`{f.node.name}`" + ("" if f.node.name == "forward" else " (called from forward)")
             typed = _typed_not_tensor(f.node)
+            # lengths handed to pack_padded_sequence must be on the CPU (torch's documented requirement): the move
+            # is an op of the trace and freezes nothing
+            packed = {id(a) for c in src.walk_function(f) if isinstance(c, ast.Call)
+                      and isinstance(c.func, (ast.Name, ast.Attribute))
+                      and (c.func.id if isinstance(c.func, ast.Name) else c.func.attr) in PACK_FUNCS
+                      for a in [*c.args[1:2], *(k.value for k in c.keywords if k.arg == "lengths")]}
             for node in src.walk_function(f):
+                if id(node) in packed:
+                    continue
                 if not isinstance(node, ast.Call) or id(node) in src.for_exporter:
                     continue  # (on the exporter's side of a tracing guard a host read is a deliberate constant)
                 fn = node.func
@@ -92,7 +103,10 @@ class HostSyncInForward(SourceRule):
             if src.kind(call.args[0], kinds) == Kind.TENSOR:
                 return f"`{fn.id}()` of a tensor reads its value on the host"
         names = src.qualnames(fn)
-        if "torch.from_numpy" in names:
+        if "torch.from_numpy" in names and any(
+                src.kind(n, kinds) >= Kind.HOST for a in call.args for n in ast.walk(a)
+                if isinstance(n, (ast.Name, ast.Attribute, ast.Call))):
+            # from an array made of tensor values; one made of Python metadata (``np.array(lengths)``) reads none
             return "`torch.from_numpy` builds a tensor from host data"
         if any(n.startswith("numpy.") for n in names) and any(src.kind(a, kinds) == Kind.TENSOR for a in call.args):
             return "a NumPy function applied to a tensor copies it to the host"
