@@ -56,7 +56,8 @@ class DataDependentControlFlow(SourceRule):
     reductions (`x.mean() > 0.5`), `.any()`/`.all()`, tensor comparisons, `torch.*` results, `.item()`, and names
     bound from them. Not flagged: `self.training`, Python arguments and config attributes, shape and rank checks
     (`x.dim()`, `x.ndim`, `x.shape[i]`, `x.size(i)`, `len(x)`), `isinstance`, `is None`, `torch.jit.is_scripting()`
-    and friends, and branches that only run in training mode. Kinds follow the statements: a name rebound to a
+    and friends, branches that only run in training mode, and the test of a branch that a training, mode or
+    tracing switch decides (`if torch.rand(1) < p and self.training:` is false in eval whatever `rand()` gives). Kinds follow the statements: a name rebound to a
     Python value, or narrowed by `torch.is_tensor(x)`/`isinstance(x, Tensor)`, is not a tensor there;
     `all()`/`any()` of tensors are. Only exported code is read: `forward` of `nn.Module` subclasses and what it
     calls, without losses, runtime wrappers, training-only branches and the eager side of tracing guards

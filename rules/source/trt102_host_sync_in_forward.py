@@ -24,9 +24,10 @@ class HostSyncInForward(SourceRule):
     ## What it does
     Flags, in `forward` and the methods and module functions it calls, every call that takes tensor data to the
     host: `.item()`, `.tolist()`, `.numpy()`, `.cpu()` (so also `.detach().cpu()`), `.to("cpu")`,
-    `float()`/`int()`/`bool()` of a tensor, NumPy functions applied to tensors, `torch.from_numpy`, and
-    `torch.tensor(...)` built from tensor values, so also `int(mask.sum())` on any `forward` parameter read as a
-    tensor. Shape reads (`x.shape[0]`, `x.size(1)`) are not flagged. Only exported code is read: `forward` of
+    `float()`/`int()`/`bool()` of a tensor, NumPy functions applied to tensors, `torch.from_numpy` of an array
+    made from tensor values, and `torch.tensor(...)` built from tensor values, so also `int(mask.sum())` on any
+    `forward` parameter read as a tensor. Shape reads (`x.shape[0]`, `x.size(1)`) are not flagged, nor the
+    lengths handed to `pack_padded_sequence` (which must be on the CPU: the move is an op of the trace). Only exported code is read: `forward` of
     `nn.Module` subclasses and what it calls, without losses, runtime wrappers, training-only branches and the eager
     side of tracing guards (docs/export-scope.md; `trtlint --show-scope` shows what counts). On the exporter's side
     of a tracing guard (`if torch.onnx.is_in_onnx_export(): ...`) a host read is taken as a deliberate constant.

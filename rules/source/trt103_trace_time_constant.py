@@ -29,7 +29,10 @@ class TraceTimeConstant(SourceRule):
     `int(x.shape[0])`/`float(x.size(1))`, loops over `range(x.size(0))`, and `for t in tensor` loops, which trace
     unrolls for the example's size; and (as warnings) a shape turned into a tensor with
     `torch.tensor(x.size())`/`torch.tensor(x.shape)`, which tracing records as a constant (torch warns "torch.tensor
-    results are registered as constants in the trace"). Code that only runs in training mode, or on the eager side
+    results are registered as constants in the trace"). Randomness behind a training or configuration switch
+    (`if self.style_mode == "mix" and random.random() < p:`, a draw read only under `self.training`, or a draw in a
+    class that gates its randomness with a switch elsewhere) is a note: whether the switch is off at export is
+    configuration the linter cannot see. Code that only runs in training mode, or on the eager side
     of a tracing guard, is skipped; `time`/`random` count only where they name the imported module, not a local
     variable. Only exported code is read: `forward` of `nn.Module` subclasses and what it calls, without losses,
     runtime wrappers, training-only branches and the eager side of tracing guards (docs/export-scope.md; `trtlint

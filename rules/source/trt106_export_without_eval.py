@@ -34,7 +34,9 @@ class ExportWithoutEval(SourceRule):
     submodule of it, `torch.jit.trace(model.backbone, x)`), a constructor call passed directly, `model.eval`
     written without the call, or `model.train()` called after `eval()`. Models that arrive as parameters or
     attributes are left alone (the caller may have switched them), and so is a wrapper built around a model that
-    was already put in eval mode.
+    was already put in eval mode, or a wrapper class of the file whose `__init__` adds no `torch.nn` layer of its
+    own and holds models made elsewhere (returned by `.deploy()`/`.eval()`, or taken from another object such as
+    `YOLO(path).model`): their mode was decided where they were made.
     What each exporter does with the mode was measured with torch 2.14.1 (`tests/test_claims_with_torch.py`):
     - `torch.jit.trace` and `torch.export.export` record whatever mode the model is in: error.
     - `torch.onnx.export(..., dynamo=False)` (the TorchScript exporter, the default before torch 2.9) switches
