@@ -112,6 +112,7 @@ class FileScope:
         self.index = index
         self._classes: dict[int, Decision] = {}
         self._packs: dict[int, str] = {}
+        self._names_samples: bool | None = None
         self._by_name = {c.name: c for c in src.classes}
         self._entries: list[tuple[FunctionInfo, str]] | None = None
         self._runtime_aliases: dict[str, str] | None = None  # import alias -> runtime module
@@ -243,7 +244,10 @@ class FileScope:
             return Decision(False, "training-only: a loss method (by its name)")
         packs = self._packs.get(id(f.node))
         if packs is None:
-            packs = self._packs[id(f.node)] = packs_data_samples(self.src.walk_function(f))
+            if self._names_samples is None:  # read the text once: most files name no data sample at all
+                self._names_samples = _DATA_SAMPLE_TEXT.search(self.src.text) is not None
+            packs = self._packs[id(f.node)] = \
+                packs_data_samples(self.src.walk_function(f)) if self._names_samples else ""
         if packs:
             return Decision(False, packs)
         if f.cls is not None:
@@ -625,8 +629,8 @@ def training_or_eager_shape(src: SourceFile, cls: ast.ClassDef) -> str:
         params = [p for p in (*a.posonlyargs, *a.args[1:], *a.kwonlyargs) if MODEL_PARAM.search(p.arg)]
         models = {p.arg for p in params}
         # called in forward or in the methods it hands the model to, or annotated as a module or callable
-        called = next((n.func.id for n in ast.walk(cls) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-                       and n.func.id in models), None) or next(
+        called = models and next((n.func.id for n in ast.walk(cls) if isinstance(n, ast.Call)
+                                  and isinstance(n.func, ast.Name) and n.func.id in models), None) or next(
             (p.arg for p in params if p.annotation is not None
              and re.search(r"Module|Callable", ast.unparse(p.annotation))), None)
         if called:
@@ -639,6 +643,8 @@ def training_or_eager_shape(src: SourceFile, cls: ast.ClassDef) -> str:
 MODEL_PARAM = re.compile(r"^(model|models|net|network|generator|module|predictor)$")
 # what builds or reads OpenMMLab data samples: packing outputs into them is eager post-processing
 DATA_SAMPLE_CLASS = re.compile(r"DataSample$")
+_DATA_SAMPLE_TEXT = re.compile(r"DataSample|\.pred_(instances|sem_seg|panoptic_seg|track_instances|img|heatmap|"
+                               r"label|score|text)\b")
 DATA_SAMPLE_FIELDS = frozenset({"pred_instances", "pred_sem_seg", "pred_panoptic_seg", "pred_track_instances",
                                 "pred_img", "pred_heatmap", "pred_label", "pred_score", "pred_text"})
 
