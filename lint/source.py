@@ -7,6 +7,7 @@ and names. Fixes are exact text edits at ``ast`` positions.
 from __future__ import annotations
 
 import ast
+import re
 import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
@@ -51,8 +52,12 @@ TORCH_PY_FUNCS = frozenset(
         "torch._dynamo.is_compiling", "torch.fx._symbolic_trace.is_fx_tracing", "torch.cuda.is_available",
         "torch.backends.cudnn.is_available", "torch.are_deterministic_algorithms_enabled",
         "torch._assert", "torch.broadcast_shapes", "torch.get_autocast_gpu_dtype", "torch.get_autocast_dtype",
+        "torch.seed", "torch.initial_seed",  # Python ints (the seed), not tensors
     }
 )
+# parameters that carry per-sample metadata (OpenMMLab's data samples, image metas), never tensors themselves
+META_PARAMS = frozenset({"data_samples", "batch_data_samples", "img_metas", "img_meta", "batch_img_metas",
+                         "metainfo", "batch_input_metas"})
 TENSOR_ANNOTATIONS = frozenset({"Tensor", "torch.Tensor", "torch.FloatTensor", "torch.LongTensor", "torch.BoolTensor"})
 # attributes and methods that only a tensor has among the values a ``forward`` receives: a parameter read this
 # way is a tensor (``mask.sum()``, ``scores.sigmoid()``), whatever its position
@@ -359,6 +364,10 @@ class SourceFile:
                     return body[: i + 1]
         return body
 
+    def params_of(self, f: FunctionInfo) -> frozenset[str]:
+        """The parameter names of ``f`` (what :meth:`branch` reads target and mode parameters from)."""
+        return self._params(f)
+
     @staticmethod
     def _params(f: FunctionInfo) -> frozenset[str]:
         a = f.node.args
@@ -400,6 +409,9 @@ class SourceFile:
             else:
                 kinds[p.arg] = Kind.PY
             first = False
+        for p in params:
+            if p.arg in META_PARAMS and not _tensor_annotated(p):
+                kinds[p.arg] = Kind.PY  # OpenMMLab's data samples and image metas: Python containers of metadata
         for p in args.kwonlyargs:
             ann = ast.unparse(p.annotation) if p.annotation is not None else ""
             kinds[p.arg] = Kind.TENSOR if ann in TENSOR_ANNOTATIONS else Kind.PY
@@ -716,6 +728,10 @@ class SourceFile:
                 # ``def f(n: int)`` called with ``int(t)``: a Python number arrives; the host read that made it
                 # is the caller's (and reported there)
                 out[p.arg] = Kind.PY
+            elif _python_ints_annotated(p) and out.get(p.arg, Kind.PY) >= Kind.HOST:
+                # ``def f(hw: Tuple[int, int])`` given what an unresolved call returned (``x, hw = self.embed(x)``):
+                # the annotation says Python ints, at most a shape
+                out[p.arg] = Kind.SHAPE
             out.setdefault(p.arg, Kind.PY)
         return out
 
@@ -793,6 +809,9 @@ class SourceFile:
                 return Kind.PY
             if all(isinstance(op, (ast.In, ast.NotIn)) for op in e.ops):  # type: ignore[attr-defined]
                 return Kind.PY
+            if any(isinstance(v, ast.Constant) and isinstance(v.value, (str, bytes))
+                   for v in [e.left, *e.comparators]):  # type: ignore[attr-defined]
+                return Kind.PY  # ``mode == "ema"``: a string is never a tensor, nor compared with one
             return max(self.kind(v, kinds) for v in [e.left, *e.comparators])  # type: ignore[attr-defined]
         if t is ast.IfExp:
             return max(self.kind(e.body, kinds), self.kind(e.orelse, kinds))  # type: ignore[attr-defined]
@@ -970,6 +989,14 @@ def _python_scalar_annotated(p: ast.arg) -> bool:
     if p.annotation is None:
         return False
     return ast.unparse(p.annotation).replace("Optional[", "").rstrip("]") in ("int", "float", "bool", "complex")
+
+
+_INTS_ANNOTATION = re.compile(r"^(Optional\[)?(Tuple|tuple|List|list|Sequence)\[int(, ?(int|\.\.\.))*\]\]?$")
+
+
+def _python_ints_annotated(p: ast.arg) -> bool:
+    """``hw: Tuple[int, int]``, ``size: List[int]``, ``shape: tuple[int, ...]``: Python ints, not a tensor."""
+    return p.annotation is not None and _INTS_ANNOTATION.match(ast.unparse(p.annotation)) is not None
 
 
 def _returns(f: FunctionInfo) -> Iterator[ast.expr]:

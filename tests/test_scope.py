@@ -201,3 +201,43 @@ def test_show_scope_explains_structural_exclusions() -> None:
     assert "excluded  class PostProcessPanoptic (line 56): eager post-processing: forward makes PIL images" in out
     assert "skipped `if` at line 68: debug-only branch (a NaN/Inf check that only reports" in out
     assert "body of `if` at line 71: the exported side of a tracing guard, written for the exporter" in out
+
+
+WRAP_EXPORT = """\
+import torch
+from pkg.model import Net
+from mmengine.registry import MODELS
+
+
+class Wrapper(torch.nn.Module):
+    def __init__(self, base):
+        super().__init__()
+        self.base = base
+
+    def forward(self, x):
+        return self.base(x)
+
+
+def main(cfg):
+    base = MODELS.build(cfg)
+    model = Wrapper(base).eval()
+    torch.onnx.export(model, (torch.randn(1, 3),), "net.onnx")
+
+
+def main_known():
+    model = Wrapper(Net()).eval()
+    torch.onnx.export(model, (torch.randn(1, 3),), "net.onnx")
+"""
+
+
+def test_the_function_that_exports_is_in_the_reach(tmp_path: Path) -> None:
+    # the root is a wrapper around what the exporting function builds: MODELS.build makes the reach unknown, so
+    # every module counts (Other included); with only main_known the reach is Wrapper and Net
+    _tree(tmp_path)
+    (tmp_path / "export.py").write_text(WRAP_EXPORT)
+    assert _findings("--isolated", ".", cwd=tmp_path) == [("model.py", 8, "TRT102"), ("other.py", 6, "TRT102")]
+    r = run_cli("check", "--isolated", "--show-scope", ".", cwd=tmp_path)
+    assert "main (export.py:15) builds a model from data the run cannot see" in r.out, r.out
+    (tmp_path / "export.py").write_text(WRAP_EXPORT.split("def main(cfg)")[0] + "def main_known" +
+                                        WRAP_EXPORT.split("def main_known")[1])
+    assert _findings("--isolated", ".", cwd=tmp_path) == [("model.py", 8, "TRT102")]

@@ -53,6 +53,7 @@ _CALL_RE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*\(")
 OPAQUE_CALLS = frozenset({"load", "build", "build_from_cfg", "from_pretrained", "from_config", "instantiate",
                           "create_model", "import_module", "getattr", "eval", "exec", "load_checkpoint",
                           "init_model", "init_detector", "get_model"})
+EXPORTER_OPAQUE_CALLS = OPAQUE_CALLS - {"eval", "exec", "getattr"}
 _CHAIN = frozenset({"eval", "train", "to", "cuda", "cpu", "half", "float", "double", "bfloat16", "requires_grad_",
                     "fuse", "module"})
 
@@ -174,6 +175,21 @@ class RunIndex:
         """True when the run has export roots and every one resolves to a class or function of the run."""
         return bool(self.roots) and all(r.resolved and r.name in self.blocks for r in self.roots)
 
+    def _enclosing(self, root: Root) -> list[Block]:
+        """The top-level function of the run whose body holds the export call of ``root`` (none for a
+        ``models`` entry or a call at module level)."""
+        out: list[Block] = []
+        if not root.line:
+            return out
+        for blocks in self.blocks.values():
+            for b in blocks:
+                if b.kind != "def" or b.path != root.path or not b._text:
+                    continue
+                last = b.line + b._text.count("\n", b._start, b._end)
+                if b.line <= root.line <= last:
+                    out.append(b)
+        return out
+
     @property
     def reach(self) -> set[str] | None:
         """Names of classes and functions reachable from the roots (by the names their bodies call and their
@@ -185,13 +201,20 @@ class RunIndex:
             return None
         seen: set[str] = set()
         todo = [r.name for r in self.roots]
+        # the function that makes the export call builds what the root wraps (``GCNNet(MODELS.build(cfg))``):
+        # what it calls is in the reach too, and a model it builds from a registry or checkpoint makes it unknown
+        exporters = {id(b) for r in self.roots for b in self._enclosing(r)}
+        todo.extend(b.name for r in self.roots for b in self._enclosing(r))
         while todo:
             name = todo.pop()
             if name in seen or name not in self.blocks:
                 continue
             seen.add(name)
             for b in self.blocks[name]:
-                if not b.calls.isdisjoint(OPAQUE_CALLS) or any(c.startswith("build_") and c not in self.blocks
+                # an exporting function calls ``model.eval()``: the builtin eval/exec/getattr are not told apart
+                # from methods by name there, so only the loaders and builders count
+                opaque = EXPORTER_OPAQUE_CALLS if id(b) in exporters else OPAQUE_CALLS
+                if not b.calls.isdisjoint(opaque) or any(c.startswith("build_") and c not in self.blocks
                                                               for c in b.calls):
                     self.opaque = f"{b.name} ({b.path}:{b.line}) builds a model from data the run cannot see"
                     return None

@@ -44,6 +44,8 @@ LOSS_CLASS = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")
 # mmengine's BaseDataPreprocessor / ImgDataPreprocessor and the codebases' subclasses (DetDataPreprocessor,
 # SegDataPreProcessor, ...): collate, normalise and pad on the host before the model's forward
 PREPROCESSOR = re.compile(r"Data_?Pre[Pp]rocessor$")
+# the package of data preprocessors and their batch augmentations (``models/data_preprocessors/``)
+PREPROCESSOR_PATH = re.compile(r"(^|/)data_?pre_?processors?(/|\.py$)")
 LOSS_METHOD = re.compile(r"(^|_)loss(es)?($|_)")
 SKIP_DECORATORS = frozenset({"torch.jit.unused", "torch.jit.ignore", "torch.jit._script_if_tracing",
                              "torch.jit.script_if_tracing"})
@@ -63,6 +65,22 @@ TARGET_NAMES = frozenset({"target", "targets", "gt", "gts", "labels", "gt_labels
 # devices a TensorRT deployment never exports on: branches for them (``if x.device.type == "mps":``) are
 # workarounds the export does not take
 OTHER_DEVICES = frozenset({"mps", "xla", "npu", "hpu", "xpu", "mlu", "musa"})
+# other inference runtimes: a branch on ``export_type == "openvino"`` shapes the model for that runtime, not for
+# an ONNX export meant for TensorRT
+OTHER_RUNTIMES = frozenset({"openvino", "ncnn", "coreml", "tflite", "tfjs", "edgetpu", "mnn", "rknn", "tvm",
+                            "saved_model", "paddle", "paddlelite"})
+# a module's own export switch (``self.deploy_mode = True`` in a ``deploy()`` method, YOLO's ``self.export``): the
+# side the switch selects is what an export records, what follows its ``return`` is eager post-processing
+EXPORT_SWITCH = re.compile(r"^(is_|in_)?(deploy|deploying|export|exporting|onnx_export|export_onnx|trt_export)"
+                           r"(_mode)?$")
+# a host-offload switch (``self.cpu_cache`` for long clips on CUDA): a memory-saving path that parks tensors on the
+# host; an export (one example input, on one device) does not take it
+HOST_OFFLOAD = re.compile(r"cpu_cache|offload")
+# random data augmentations (``RandomZoomIn``, ``RandomFlip``) applied to images: training-time transforms
+AUGMENTATION = re.compile(r"^Random[A-Z]")
+IMAGE_PARAMS = frozenset({"img", "imgs", "image", "images", "results"})
+# eager inference wrappers of the OpenMMLab family (``BaseInferencer`` and subclasses): they call a model
+INFERENCER = re.compile(r"Inferencer$")
 
 
 def _is_device_type(node: ast.expr) -> bool:
@@ -93,6 +111,8 @@ class FileScope:
         self.src = src
         self.index = index
         self._classes: dict[int, Decision] = {}
+        self._packs: dict[int, str] = {}
+        self._names_samples: bool | None = None
         self._by_name = {c.name: c for c in src.classes}
         self._entries: list[tuple[FunctionInfo, str]] | None = None
         self._runtime_aliases: dict[str, str] | None = None  # import alias -> runtime module
@@ -118,9 +138,15 @@ class FileScope:
             return Decision(False, "custom torch.autograd.Function: exported through symbolic() or as a custom op")
         if LOSS_CLASS.search(cls.name):
             return Decision(False, "training-only: a loss, criterion, matcher or assigner (by its name)")
-        if PREPROCESSOR.search(cls.name) or any(PREPROCESSOR.search(q.rsplit(".", 1)[-1]) for q in quals):
+        if AUGMENTATION.search(cls.name) and _first_param(cls) in IMAGE_PARAMS:
+            return Decision(False, "training-only: a random data augmentation (by its name, applied to images)")
+        if PREPROCESSOR.search(cls.name) or any(PREPROCESSOR.search(q.rsplit(".", 1)[-1]) for q in quals) \
+                or PREPROCESSOR_PATH.search(_project_path(self.src.path)):
             return Decision(False, "a data preprocessor (mmengine's BaseDataPreprocessor family): it prepares the "
                             "batch before the exported forward runs")
+        if INFERENCER.search(cls.name) or any(INFERENCER.search(q.rsplit(".", 1)[-1]) for q in quals):
+            return Decision(False, "an inferencer (by its or its base's name): eager glue that runs a model on "
+                            "images or files, it is not one")
         runtime = self._runtime_used(cls)
         if runtime:
             return Decision(False, f"a runtime wrapper (uses {runtime}): it runs an exported model, it is not one")
@@ -216,6 +242,14 @@ class FileScope:
                 return Decision(False, f"decorated @{sorted(hit)[0]}: not what gets exported")
         if LOSS_METHOD.search(f.node.name.lower()) and f.node.name != "forward":
             return Decision(False, "training-only: a loss method (by its name)")
+        packs = self._packs.get(id(f.node))
+        if packs is None:
+            if self._names_samples is None:  # read the text once: most files name no data sample at all
+                self._names_samples = _DATA_SAMPLE_TEXT.search(self.src.text) is not None
+            packs = self._packs[id(f.node)] = \
+                packs_data_samples(self.src.walk_function(f)) if self._names_samples else ""
+        if packs:
+            return Decision(False, packs)
         if f.cls is not None:
             d = self.class_decision(f.cls)
             if not d.exported:
@@ -283,7 +317,7 @@ def _has_tensor_mode(src: SourceFile) -> bool:
     key = ("tensor_mode",)
     got = src.cache.get(key)
     if got is None:
-        got = src.cache[key] = re.search(r"""(==|!=|\bin)\s*[\[(]?\s*['"]tensor['"]""", src.text) is not None
+        got = src.cache[key] = re.search(r"""(==|!=|\bin)\s*[\[(]?\s*['"](tensor|loss)['"]""", src.text) is not None
     return bool(got)
 
 
@@ -306,6 +340,14 @@ def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[
     if isinstance(test, ast.Attribute) and test.attr == "training" and isinstance(test.value, ast.Name) \
             and test.value.id == "self":
         return False, "training-only branch (self.training)"
+    if isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self":
+        if EXPORT_SWITCH.match(test.attr):
+            return True, f"the module's export switch (self.{test.attr}): an export takes the side it selects"
+        if LOSS_METHOD.search(test.attr.lower()):
+            return False, f"training-only branch (self.{test.attr}: a loss switch)"
+        if HOST_OFFLOAD.search(test.attr):
+            return False, (f"host-offload branch (self.{test.attr}): a memory-saving path that parks tensors on the "
+                           "host, not taken by an export")
     if isinstance(test, ast.Call) and not test.args and src.qualnames(test.func) & TRACING_PREDICATES:
         return True, f"{TRACING_GUARD} ({ast.unparse(test.func)}())"
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
@@ -322,6 +364,13 @@ def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[
                 return False, f"a branch for the {devices} device, not the one an export runs on"
             if isinstance(op, (ast.NotEq, ast.NotIn)):
                 return True, f"a branch for the {devices} device, not the one an export runs on"
+        if isinstance(left, (ast.Name, ast.Attribute)) and _constants(right) \
+                and {c.lower() for c in _constants(right)} <= OTHER_RUNTIMES:
+            runtimes = "/".join(sorted(_constants(right)))
+            if isinstance(op, (ast.Eq, ast.In)):
+                return False, f"a branch for {runtimes}, another runtime than the ONNX export TensorRT reads"
+            if isinstance(op, (ast.NotEq, ast.NotIn)):
+                return True, f"a branch for {runtimes}, another runtime than the ONNX export TensorRT reads"
         if isinstance(right, ast.Constant) and isinstance(right.value, str) and "loss" in right.value.lower():
             if isinstance(op, ast.Eq):
                 return False, f"training-only branch ({ast.unparse(test)})"
@@ -380,7 +429,7 @@ def describe(src: SourceFile) -> list[str]:
                     if taken and isinstance(taken[-1], (ast.Return, ast.Raise)):
                         lines.append(f"    skipped what follows `if` at line {node.lineno} (the exported side "
                                      f"leaves the function): {why}")
-        elif f.cls is None or not scope.class_decision(f.cls).exported or f.node.name == "forward":
+        elif f.cls is None or not scope.class_decision(f.cls).exported:
             continue  # reported with its class (or a plain helper nobody exports)
         else:
             d = scope.function_decision(f)
@@ -482,6 +531,13 @@ def _forward_methods(cls: ast.ClassDef) -> list[ast.FunctionDef | ast.AsyncFunct
     return out
 
 
+def _first_param(cls: ast.ClassDef) -> str:
+    """The first parameter after ``self`` of the class's ``forward`` ("" without one)."""
+    fwd = _forward_of(cls)
+    args = fwd.args.args[1:] if fwd is not None else []
+    return args[0].arg if args else ""
+
+
 def _required_params(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
     a = fn.args
     pos = [*a.posonlyargs, *a.args]
@@ -534,7 +590,9 @@ def training_or_eager_shape(src: SourceFile, cls: ast.ClassDef) -> str:
       evaluation code, which needs a process group that an export does not record;
     - it names an estimator library (scikit-learn, cuML, XGBoost, LightGBM, faiss): fit/predict on the host;
     - its ``forward`` returns a list of dicts built in Python or makes PIL images: eager post-processing of a
-      model's outputs (an exported graph returns tensors).
+      model's outputs (an exported graph returns tensors);
+    - its ``forward`` calls a model it is given as an argument (``forward(self, imgs, model)``): a test-time
+      wrapper (flip/transpose ensembles) run eagerly around the exported network.
     """
     fwd = _forward_of(cls)
     if fwd is not None:
@@ -567,4 +625,48 @@ def training_or_eager_shape(src: SourceFile, cls: ast.ClassDef) -> str:
                     "an exported graph can return")
         if pil and any(isinstance(n, ast.Name) and n.id in pil for n in ast.walk(fwd)):
             return "eager post-processing: forward makes PIL images"
+        a = fwd.args
+        params = [p for p in (*a.posonlyargs, *a.args[1:], *a.kwonlyargs) if MODEL_PARAM.search(p.arg)]
+        models = {p.arg for p in params}
+        # called in forward or in the methods it hands the model to, or annotated as a module or callable
+        called = models and next((n.func.id for n in ast.walk(cls) if isinstance(n, ast.Call)
+                                  and isinstance(n.func, ast.Name) and n.func.id in models), None) or next(
+            (p.arg for p in params if p.annotation is not None
+             and re.search(r"Module|Callable", ast.unparse(p.annotation))), None)
+        if called:
+            return (f"a test-time wrapper: forward runs the model it is given (`{called}(...)`), eagerly around the "
+                    "network that gets exported")
     return ""
+
+
+# parameters that carry a model: a forward that calls one wraps that model (test-time ensembles)
+MODEL_PARAM = re.compile(r"^(model|models|net|network|generator|module|predictor)$")
+# what builds or reads OpenMMLab data samples: packing outputs into them is eager post-processing
+DATA_SAMPLE_CLASS = re.compile(r"DataSample$")
+_DATA_SAMPLE_TEXT = re.compile(r"DataSample|\.pred_(instances|sem_seg|panoptic_seg|track_instances|img|heatmap|"
+                               r"label|score|text)\b")
+DATA_SAMPLE_FIELDS = frozenset({"pred_instances", "pred_sem_seg", "pred_panoptic_seg", "pred_track_instances",
+                                "pred_img", "pred_heatmap", "pred_label", "pred_score", "pred_text"})
+
+
+def packs_data_samples(nodes: list[ast.AST]) -> str:
+    """Why a function is eager post-processing of a model's outputs into OpenMMLab data samples ("" if it is
+    not): the code it runs at export (``nodes``: its body without the branches an export skips, such as
+    ``mode == "predict"``) builds ``*DataSample(...)`` objects or reads or writes their prediction fields
+    (``pred_instances``, ``pred_sem_seg``, ...). Data samples are Python containers: an exported graph returns
+    tensors, and mmengine's export path (``mode="tensor"``) stops before this packing."""
+    for n in nodes:
+        if isinstance(n, ast.Call):
+            f = n.func
+            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            if DATA_SAMPLE_CLASS.search(name):
+                return f"eager post-processing: it builds {name} objects (data samples are not graph outputs)"
+        elif isinstance(n, ast.Attribute) and n.attr in DATA_SAMPLE_FIELDS and not _rooted_self(n):
+            return (f"eager post-processing: it packs or reads predictions in data samples (`.{n.attr}`), which "
+                    "are not graph outputs")
+    return ""
+
+
+def _rooted_self(n: ast.Attribute) -> bool:
+    v: ast.expr = n.value
+    return isinstance(v, ast.Name) and v.id == "self"

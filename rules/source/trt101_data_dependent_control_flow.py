@@ -24,9 +24,18 @@ def data_dependent_conditions(
     for f in functions if functions is not None else src.forward_functions():
         kinds = src.kinds(f)
         tests: set[int] = set()
+        params = src.params_of(f)
         for node in src.walk_function(f):
             conds: list[ast.expr] = []
-            if isinstance(node, (ast.If, ast.While, ast.Assert, ast.IfExp)):
+            if isinstance(node, (ast.If, ast.IfExp)):
+                keep_body, keep_else, _ = src.branch(node.test, params)
+                if not (keep_body and keep_else):
+                    # a training, mode or tracing check decides the branch (``rand() < p and self.training``):
+                    # the export takes the same side whatever the tensors hold
+                    tests.update(id(n) for n in ast.walk(node.test))
+                    continue
+                conds = [node.test]
+            elif isinstance(node, (ast.While, ast.Assert)):
                 conds = [node.test]
             elif isinstance(node, ast.comprehension):
                 conds = list(node.ifs)
@@ -47,7 +56,8 @@ class DataDependentControlFlow(SourceRule):
     reductions (`x.mean() > 0.5`), `.any()`/`.all()`, tensor comparisons, `torch.*` results, `.item()`, and names
     bound from them. Not flagged: `self.training`, Python arguments and config attributes, shape and rank checks
     (`x.dim()`, `x.ndim`, `x.shape[i]`, `x.size(i)`, `len(x)`), `isinstance`, `is None`, `torch.jit.is_scripting()`
-    and friends, and branches that only run in training mode. Kinds follow the statements: a name rebound to a
+    and friends, branches that only run in training mode, and the test of a branch that a training, mode or
+    tracing switch decides (`if torch.rand(1) < p and self.training:` is false in eval whatever `rand()` gives). Kinds follow the statements: a name rebound to a
     Python value, or narrowed by `torch.is_tensor(x)`/`isinstance(x, Tensor)`, is not a tensor there;
     `all()`/`any()` of tensors are. Only exported code is read: `forward` of `nn.Module` subclasses and what it
     calls, without losses, runtime wrappers, training-only branches and the eager side of tracing guards

@@ -15,15 +15,19 @@ METHODS = {
 }
 
 
+PACK_FUNCS = frozenset({"pack_padded_sequence"})
+
+
 class HostSyncInForward(SourceRule):
     """A CPU round-trip or host sync inside `forward` (or a method `forward` calls).
 
     ## What it does
     Flags, in `forward` and the methods and module functions it calls, every call that takes tensor data to the
     host: `.item()`, `.tolist()`, `.numpy()`, `.cpu()` (so also `.detach().cpu()`), `.to("cpu")`,
-    `float()`/`int()`/`bool()` of a tensor, NumPy functions applied to tensors, `torch.from_numpy`, and
-    `torch.tensor(...)` built from tensor values, so also `int(mask.sum())` on any `forward` parameter read as a
-    tensor. Shape reads (`x.shape[0]`, `x.size(1)`) are not flagged. Only exported code is read: `forward` of
+    `float()`/`int()`/`bool()` of a tensor, NumPy functions applied to tensors, `torch.from_numpy` of an array
+    made from tensor values, and `torch.tensor(...)` built from tensor values, so also `int(mask.sum())` on any
+    `forward` parameter read as a tensor. Shape reads (`x.shape[0]`, `x.size(1)`) are not flagged, nor the
+    lengths handed to `pack_padded_sequence` (which must be on the CPU: the move is an op of the trace). Only exported code is read: `forward` of
     `nn.Module` subclasses and what it calls, without losses, runtime wrappers, training-only branches and the eager
     side of tracing guards (docs/export-scope.md; `trtlint --show-scope` shows what counts). On the exporter's side
     of a tracing guard (`if torch.onnx.is_in_onnx_export(): ...`) a host read is taken as a deliberate constant.
@@ -64,7 +68,15 @@ class HostSyncInForward(SourceRule):
             kinds = src.kinds(f)
             where = f"`{f.node.name}`" + ("" if f.node.name == "forward" else " (called from forward)")
             typed = _typed_not_tensor(f.node)
+            # lengths handed to pack_padded_sequence must be on the CPU (torch's documented requirement): the move
+            # is an op of the trace and freezes nothing
+            packed = {id(a) for c in src.walk_function(f) if isinstance(c, ast.Call)
+                      and isinstance(c.func, (ast.Name, ast.Attribute))
+                      and (c.func.id if isinstance(c.func, ast.Name) else c.func.attr) in PACK_FUNCS
+                      for a in [*c.args[1:2], *(k.value for k in c.keywords if k.arg == "lengths")]}
             for node in src.walk_function(f):
+                if id(node) in packed:
+                    continue
                 if not isinstance(node, ast.Call) or id(node) in src.for_exporter:
                     continue  # (on the exporter's side of a tracing guard a host read is a deliberate constant)
                 fn = node.func
@@ -92,7 +104,10 @@ class HostSyncInForward(SourceRule):
             if src.kind(call.args[0], kinds) == Kind.TENSOR:
                 return f"`{fn.id}()` of a tensor reads its value on the host"
         names = src.qualnames(fn)
-        if "torch.from_numpy" in names:
+        if "torch.from_numpy" in names and any(
+                src.kind(n, kinds) >= Kind.HOST for a in call.args for n in ast.walk(a)
+                if isinstance(n, (ast.Name, ast.Attribute, ast.Call))):
+            # from an array made of tensor values; one made of Python metadata (``np.array(lengths)``) reads none
             return "`torch.from_numpy` builds a tensor from host data"
         if any(n.startswith("numpy.") for n in names) and any(src.kind(a, kinds) == Kind.TENSOR for a in call.args):
             return "a NumPy function applied to a tensor copies it to the host"

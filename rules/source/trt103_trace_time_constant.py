@@ -29,7 +29,10 @@ class TraceTimeConstant(SourceRule):
     `int(x.shape[0])`/`float(x.size(1))`, loops over `range(x.size(0))`, and `for t in tensor` loops, which trace
     unrolls for the example's size; and (as warnings) a shape turned into a tensor with
     `torch.tensor(x.size())`/`torch.tensor(x.shape)`, which tracing records as a constant (torch warns "torch.tensor
-    results are registered as constants in the trace"). Code that only runs in training mode, or on the eager side
+    results are registered as constants in the trace"). Randomness behind a training or configuration switch
+    (`if self.style_mode == "mix" and random.random() < p:`, a draw read only under `self.training`, or a draw in a
+    class that gates its randomness with a switch elsewhere) is a note: whether the switch is off at export is
+    configuration the linter cannot see. Code that only runs in training mode, or on the eager side
     of a tracing guard, is skipped; `time`/`random` count only where they name the imported module, not a local
     variable. Only exported code is read: `forward` of `nn.Module` subclasses and what it calls, without losses,
     runtime wrappers, training-only branches and the eager side of tracing guards (docs/export-scope.md; `trtlint
@@ -64,8 +67,32 @@ class TraceTimeConstant(SourceRule):
     requires_text = ("forward",)
 
     def check(self, src: SourceFile) -> Iterator[Finding]:
+        pending: list[tuple[ast.Call, str, str, ast.ClassDef | None]] = []
+        switched: set[int] = set()  # classes whose randomness a switch gates somewhere
+        yield from self._check(src, pending, switched)
+        for node, hit, switch, cls in pending:
+            if not switch and cls is not None and id(cls) in switched:
+                switch = "the class gates its randomness with a switch elsewhere"
+            if switch:
+                yield self.finding(
+                    f"{hit} in forward runs once at trace time, behind a training or configuration switch "
+                    f"({switch}): harmless if the switch is off when exporting, else the graph keeps one draw",
+                    src.path, *src.pos(node), severity=Severity.NOTE,
+                    hint="check the switch is off in the exported configuration (eval(), the module's mode), or "
+                    "draw with torch.rand/torch.randint",
+                )
+            else:
+                yield self.finding(
+                    f"{hit} in forward runs once at trace time: the exported graph keeps that one value",
+                    src.path, *src.pos(node),
+                    hint="use torch.rand/torch.randint (traced as graph ops) or keep it out of forward",
+                )
+
+    def _check(self, src: SourceFile, pending: list[tuple[ast.Call, str, str, ast.ClassDef | None]],
+               switched: set[int]) -> Iterator[Finding]:
         for f in src.forward_functions():
             kinds = src.kinds(f)
+            parents: dict[int, ast.AST] | None = None
             for node in src.walk_function(f):
                 if id(node) in src.for_exporter:
                     continue  # the exporter's side of a tracing guard: what it freezes, it freezes on purpose
@@ -74,11 +101,12 @@ class TraceTimeConstant(SourceRule):
                     hit = next((label for n in names for p, label in NONDETERMINISM.items() if n.startswith(p)
                                 and n not in NO_VALUE), None) if _imported_root(src, node.func) else None
                     if hit:
-                        yield self.finding(
-                            f"{hit} in forward runs once at trace time: the exported graph keeps that one value",
-                            src.path, *src.pos(node),
-                            hint="use torch.rand/torch.randint (traced as graph ops) or keep it out of forward",
-                        )
+                        if parents is None:
+                            parents = {id(c): p for p in ast.walk(f.node) for c in ast.iter_child_nodes(p)}
+                        switch = _switch_of(f.node, node, parents) if "random" in hit else ""
+                        if switch and f.cls is not None:
+                            switched.add(id(f.cls))
+                        pending.append((node, hit, switch, f.cls if "random" in hit else None))
                     elif (
                         names & {"torch.tensor", "torch.as_tensor", "torch.LongTensor", "torch.IntTensor"}
                         and node.args
@@ -125,6 +153,49 @@ class TraceTimeConstant(SourceRule):
                             src.path, *src.pos(it), severity=Severity.NOTE,
                             hint="use batched tensor ops (unbind/split only where the count is fixed by design)",
                         )
+
+
+def _switch(test: ast.AST) -> str:
+    """The training or configuration switch a test reads (``self.training``, ``self.mode == "mix"``,
+    ``self.use_x``), or ""."""
+    for n in ast.walk(test):
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self":
+            return f"self.{n.attr}"
+    return ""
+
+
+def _switch_of(fn: ast.AST, call: ast.AST, parents: dict[int, ast.AST]) -> str:
+    """The switch that gates a random draw: a ``self.`` attribute read by a test around it (or beside it in an
+    ``and``), or, for a draw bound to a name (``p = random.uniform(0, 1)``), by every test that reads the name
+    (LayerDrop's ``if self.training and p < self.layerdrop``); "" if none does."""
+    child: ast.AST = call
+    node = parents.get(id(call))
+    while node is not None and node is not fn:
+        if isinstance(node, (ast.If, ast.IfExp, ast.While)):
+            sw = _switch(node.test)
+            if sw:
+                return sw
+        elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+            for v in node.values:
+                if v is not child:
+                    sw = _switch(v)
+                    if sw:
+                        return sw
+        child, node = node, parents.get(id(node))
+    bound = parents.get(id(call))
+    if isinstance(bound, ast.Assign) and len(bound.targets) == 1 and isinstance(bound.targets[0], ast.Name):
+        name = bound.targets[0].id
+        uses = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+        tests = [t.test for t in ast.walk(fn) if isinstance(t, (ast.If, ast.IfExp, ast.While))]
+        switches = set()
+        for u in uses:
+            test = next((t for t in tests if any(x is u for x in ast.walk(t))), None)
+            if test is None or not _switch(test):
+                return ""
+            switches.add(_switch(test))
+        if switches:
+            return sorted(switches)[0]
+    return ""
 
 
 def _imported_root(src: SourceFile, fn: ast.AST) -> bool:

@@ -34,7 +34,9 @@ class ExportWithoutEval(SourceRule):
     submodule of it, `torch.jit.trace(model.backbone, x)`), a constructor call passed directly, `model.eval`
     written without the call, or `model.train()` called after `eval()`. Models that arrive as parameters or
     attributes are left alone (the caller may have switched them), and so is a wrapper built around a model that
-    was already put in eval mode.
+    was already put in eval mode, or a wrapper class of the file whose `__init__` adds no `torch.nn` layer of its
+    own and holds models made elsewhere (returned by `.deploy()`/`.eval()`, or taken from another object such as
+    `YOLO(path).model`): their mode was decided where they were made.
     What each exporter does with the mode was measured with torch 2.14.1 (`tests/test_claims_with_torch.py`):
     - `torch.jit.trace` and `torch.export.export` record whatever mode the model is in: error.
     - `torch.onnx.export(..., dynamo=False)` (the TorchScript exporter, the default before torch 2.9) switches
@@ -250,6 +252,8 @@ _MODEL_WORDS = ("model", "module", "net", "backbone", "encoder", "decoder", "hea
 def _wraps_eval_model(src: SourceFile, call: ast.Call, ctor: ast.Call) -> bool:
     """``Wrapper(model)`` around a model put in eval mode before, or around a model that comes from elsewhere (a
     parameter, an attribute): not a training-mode export of a model built here."""
+    if _holds_models_made_elsewhere(src, ctor):
+        return True
     scope = enclosing_function(src, call)
     params = set()
     if scope is not None:
@@ -273,6 +277,37 @@ def _wraps_eval_model(src: SourceFile, call: ast.Call, ctor: ast.Call) -> bool:
             if named_model and from_elsewhere:
                 return True
     return False
+
+
+# methods that hand back a model switched to inference: RT-DETR's ``deploy()`` calls ``self.eval()``
+_INFERENCE_MODE_METHODS = frozenset({"eval", "deploy", "fuse", "switch_to_deploy"})
+
+
+def _holds_models_made_elsewhere(src: SourceFile, ctor: ast.Call) -> bool:
+    """``Wrapper()`` of a class of this file whose ``__init__`` builds no layer of its own and holds models made
+    elsewhere: returned by ``.deploy()``/``.eval()`` or taken from another object (``YOLO(path).model``, which
+    the loader hands over in eval mode). The mode was decided where those models were made, as for the model
+    exported directly; a wrapper that adds a layer (``torch.nn.*``) is in training mode itself and still counts."""
+    if not isinstance(ctor.func, ast.Name):
+        return False
+    cls = next((c for c in src.classes if c.name == ctor.func.id), None)
+    init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None) \
+        if cls is not None else None
+    if init is None:
+        return False
+    held = False
+    for node in ast.walk(init):
+        if isinstance(node, ast.Call) and any(q.startswith("torch.nn.") for q in src.qualnames(node.func)):
+            return False  # a layer of its own
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+                                                and t.value.id == "self" for t in node.targets):
+            v = _strip_moves(node.value)
+            if _is_eval_call(v) or (isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute)
+                                    and v.func.attr in _INFERENCE_MODE_METHODS and not v.args):
+                held = True
+            elif isinstance(v, ast.Attribute) and not (isinstance(v.value, ast.Name) and v.value.id == "self"):
+                held = True
+    return held
 
 
 def _builds_known_module(src: SourceFile, call: ast.Call) -> bool:
