@@ -85,8 +85,8 @@ def test_lsp_exchange(tmp_path: Path) -> None:
     assert isinstance(opened, types.PublishDiagnosticsParams) and opened.version == 1
     [diag] = opened.diagnostics
     assert diag.code == "TRT106" and diag.source == "trtlint"
-    # the target (trt10.8) names no torch, so which exporter torch.onnx.export uses is unknown: a warning
-    assert diag.severity == types.DiagnosticSeverity.Warning
+    # the target names torch 2.9, whose torch.onnx.export defaults to the dynamo exporter: training mode is kept
+    assert diag.severity == types.DiagnosticSeverity.Error
     assert diag.message.startswith("`model` (bound at line 9) is never switched to eval mode")
     # `model` in the export call: line 10, characters 28-32 (1-based); the emoji before it is one character
     # but two UTF-16 code units, the LSP default encoding, so the client gets 0-based 28..33
