@@ -24,7 +24,7 @@ def _load(name: str) -> ModuleType:
     return mod
 
 
-@pytest.mark.parametrize("corpus", ["corpus.yaml", "corpus_v2.yaml"])
+@pytest.mark.parametrize("corpus", ["corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml"])
 def test_corpus_records_commits_and_subpaths(corpus: str) -> None:
     entries = yaml.safe_load((CORPUS_DIR / corpus).read_text(encoding="utf-8"))["codebases"]
     assert len(entries) >= 10
@@ -44,6 +44,23 @@ def test_corpus_v2_is_disjoint_from_v1() -> None:
     assert not urls("corpus.yaml") & urls("corpus_v2.yaml")
 
 
+def test_corpus_v3_shares_no_code_base_with_v1_v2_or_the_tuning_set() -> None:
+    """v3 is the held-out corpus of the final measurement: v1 and v2 were both used for tuning after their first
+    measurement, and the tuning set and the in-repo tests were seen while writing the rules."""
+    def entries(name: str) -> list[dict[str, str]]:
+        out: list[dict[str, str]] = yaml.safe_load((CORPUS_DIR / name).read_text(encoding="utf-8"))["codebases"]
+        return out
+    v3 = entries("corpus_v3.yaml")
+    seen = entries("corpus.yaml") + entries("corpus_v2.yaml")
+    assert not {e["url"].lower() for e in v3} & {e["url"].lower() for e in seen}
+    assert not {e["name"].lower() for e in v3} & {e["name"].lower() for e in seen}
+    tuned = {"ultralytics/ultralytics", "ultralytics/yolov5", "open-mmlab/mmdetection", "huggingface/diffusers",
+             "facebookresearch/detectron2", "open-mmlab/mmdeploy", "nvidia/tensorrt", "nvidia-ai-iot/torch2trt",
+             "wongkinyiu/yolov7", "megvii-basedetection/yolox", "nvidia/tensorrt-llm", "triple-mu/yolov8-tensorrt",
+             "pytorch/vision", "huggingface/pytorch-image-models"}
+    assert not {"/".join(e["url"].lower().split("/")[-2:]) for e in v3} & tuned
+
+
 def test_named_corpora_pick_their_own_files() -> None:
     run_corpus, precision = _load("run_corpus"), _load("precision")
     assert run_corpus.CORPORA["v1"] == (CORPUS_DIR / "corpus.yaml", run_corpus.OUT)
@@ -52,6 +69,10 @@ def test_named_corpora_pick_their_own_files() -> None:
     v2 = precision.CORPORA["v2"]
     assert [p.name for p in v2] == ["corpus_v2_findings.json", "judgements_v2.yaml", "corpus_v2_precision.json"]
     assert v2[0] == run_corpus.CORPORA["v2"][1]
+    assert run_corpus.CORPORA["v3"][0] == CORPUS_DIR / "corpus_v3.yaml"
+    v3 = precision.CORPORA["v3"]
+    assert [p.name for p in v3] == ["corpus_v3_findings.json", "judgements_v3.yaml", "corpus_v3_precision.json"]
+    assert v3[0] == run_corpus.CORPORA["v3"][1]
 
 
 def test_judgement_files_are_well_formed() -> None:

@@ -35,7 +35,9 @@ OUT = HERE.parent / "results" / "corpus_precision.json"
 # Defaults (findings, judgements, output) per named corpus; v1 keeps the original file names.
 CORPORA = {"v1": (FINDINGS, JUDGEMENTS, OUT),
            "v2": (HERE.parent / "results" / "corpus_v2_findings.json", HERE / "judgements_v2.yaml",
-                  HERE.parent / "results" / "corpus_v2_precision.json")}
+                  HERE.parent / "results" / "corpus_v2_precision.json"),
+           "v3": (HERE.parent / "results" / "corpus_v3_findings.json", HERE / "judgements_v3.yaml",
+                  HERE.parent / "results" / "corpus_v3_precision.json")}
 JUDGED = ("error", "warning")
 Key = tuple[str, str, str, str]
 

@@ -33,9 +33,10 @@ import yaml
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus.yaml"
 OUT = HERE.parent / "results" / "corpus_findings.json"
-# Named corpora: v1 (the first held-out corpus, since used for tuning) and v2 (the second, held out).
+# Named corpora: v1 and v2 (each measured fresh once, since used for tuning) and v3 (the third, held out).
 CORPORA = {"v1": (CORPUS, OUT),
-           "v2": (HERE / "corpus_v2.yaml", HERE.parent / "results" / "corpus_v2_findings.json")}
+           "v2": (HERE / "corpus_v2.yaml", HERE.parent / "results" / "corpus_v2_findings.json"),
+           "v3": (HERE / "corpus_v3.yaml", HERE.parent / "results" / "corpus_v3_findings.json")}
 MARKER = ".trtlint-corpus-commit"
 # trtlint's default excludes (lint/config.py), so that the file and line counts match what it lints.
 EXCLUDED_NAMES = (
@@ -67,9 +68,10 @@ def git(*args: str, cwd: Path | None = None) -> str:
 
 
 def find_mirror(mirror_dir: Path, url: str) -> Path | None:
-    """A git directory for `url` under mirror_dir: <owner>+<name>/repo, <owner>+<name>, <name>.git or <name>."""
+    """A git directory for `url` under mirror_dir: <owner>+<name>/repo[/.git], <owner>+<name>, <name>.git or <name>."""
     owner, name = url.rstrip("/").removesuffix(".git").split("/")[-2:]
-    for cand in (mirror_dir / f"{owner}+{name}" / "repo", mirror_dir / f"{owner}+{name}",
+    for cand in (mirror_dir / f"{owner}+{name}" / "repo", mirror_dir / f"{owner}+{name}" / "repo" / ".git",
+                 mirror_dir / f"{owner}+{name}",
                  mirror_dir / f"{name}.git", mirror_dir / name):
         if cand.is_dir():
             try:
@@ -157,7 +159,7 @@ def lint(python: str, root: Path, subpaths: list[str], jobs: int | None) -> tupl
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default="v1",
-                    help="v1 (corpus.yaml, default), v2 (corpus_v2.yaml) or the path of a corpus file")
+                    help="v1 (corpus.yaml, default), v2 (corpus_v2.yaml), v3 (corpus_v3.yaml) or the path of a corpus file")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "trtlint-corpus",
                     help="where the code bases are brought (outside the repository)")
     ap.add_argument("--mirror-dir", type=Path, help="local git mirrors to bring the code bases from, instead of GitHub")
@@ -165,7 +167,7 @@ def main() -> int:
     ap.add_argument("--only", action="append", help="lint only this code base (repeatable)")
     ap.add_argument("-j", "--jobs", type=int, help="passed to trtlint -j")
     ap.add_argument("-o", "--output", type=Path,
-                    help="default: results/corpus_findings.json for v1, results/corpus_v2_findings.json for v2")
+                    help="default: results/corpus_findings.json for v1, results/corpus_<v>_findings.json for v2/v3")
     args = ap.parse_args()
     corpus_file, default_out = CORPORA.get(args.corpus, (Path(args.corpus), OUT))
     args.output = args.output or default_out
