@@ -30,7 +30,7 @@ def _csv(values: list[str] | None) -> list[str] | None:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(layers: bool = True) -> argparse.ArgumentParser:
     p = _Parser(prog="trtlint", description="Will this PyTorch model survive PyTorch -> ONNX -> TensorRT?")
     p.add_argument("--version", action="version", version=f"trtlint {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
@@ -72,12 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("server", help="the Language Server Protocol over stdio, for editors (needs trtlint[server])")
 
-    from .graph.command import add_parser as add_graph_parser
+    if layers:  # their modules cost a pre-commit run (trtlint check) time it does not need
+        from .graph.command import add_parser as add_graph_parser
+        from .verify.command import add_parser as add_verify_parser
 
-    add_graph_parser(sub)
-    from .verify.command import add_parser as add_verify_parser
-
-    add_verify_parser(sub)
+        add_graph_parser(sub)
+        add_verify_parser(sub)
     return p
 
 
@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = _normalise_argv(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args_list
     try:
-        args = build_parser().parse_args(args_list)
+        args = build_parser(args_list[0] not in ("check", "rule", "compat", "server")).parse_args(args_list)
         if args.command == "rule":
             return cmd_rule(args)
         if args.command == "graph":

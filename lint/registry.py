@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
+import re
 from functools import lru_cache
 from importlib.metadata import entry_points
 
@@ -31,15 +33,23 @@ def _rule_classes(module: object) -> list[type[Rule]]:
 
 
 @lru_cache(maxsize=1)
-def all_rules() -> dict[str, type[Rule]]:
-    """Every known rule class by code. Importing a rule module never imports torch, onnx or tensorrt."""
-    found: list[type[Rule]] = []
+def _builtin_index() -> dict[str, str]:
+    """Built-in rule modules by code, from their file names (``trtNNN_name.py``): nothing is imported, so a
+    ``trtlint check`` run need not import the graph and verify rules it never runs (a test keeps the file names
+    and the classes' codes equal)."""
+    index: dict[str, str] = {}
     for pkg_name in LAYER_PACKAGES:
-        pkg = importlib.import_module(pkg_name)
-        for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
-            if info.name.startswith("_"):
-                continue
-            found.extend(_rule_classes(importlib.import_module(f"{pkg_name}.{info.name}")))
+        spec = importlib.util.find_spec(pkg_name)
+        for info in pkgutil.iter_modules(list(spec.submodule_search_locations or []) if spec else []):
+            m = re.match(r"trt(\d{3})_", info.name)
+            if m:
+                index[f"TRT{m.group(1)}"] = f"{pkg_name}.{info.name}"
+    return index
+
+
+@lru_cache(maxsize=1)
+def _plugins() -> tuple[type[Rule], ...]:
+    found: list[type[Rule]] = []
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         try:
             obj = ep.load()
@@ -47,6 +57,11 @@ def all_rules() -> dict[str, type[Rule]]:
             raise RegistryError(f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
         classes = [obj] if isinstance(obj, type) else _rule_classes(obj)
         found.extend(c for c in classes if isinstance(c, type) and issubclass(c, Rule))
+    return tuple(found)
+
+
+def _checked(found: list[type[Rule]], codes: set[str]) -> dict[str, type[Rule]]:
+    """Validate the classes; refuse duplicate codes, also against built-in rules that are not imported."""
     rules: dict[str, type[Rule]] = {}
     for cls in found:
         problems = cls.validate()
@@ -55,4 +70,43 @@ def all_rules() -> dict[str, type[Rule]]:
         if cls.code in rules and rules[cls.code] is not cls:
             raise RegistryError(f"duplicate rule code {cls.code}: {rules[cls.code].__qualname__} and {cls.__qualname__}")
         rules[cls.code] = cls
+    for cls in _plugins():
+        if cls.code in codes:
+            raise RegistryError(f"duplicate rule code {cls.code}: the built-in rule and plugin {cls.__qualname__}")
     return dict(sorted(rules.items()))
+
+
+def _load(codes: list[str]) -> list[type[Rule]]:
+    index = _builtin_index()
+    found: list[type[Rule]] = []
+    for code in codes:
+        found.extend(_rule_classes(importlib.import_module(index[code])))
+    return found
+
+
+def rule_codes() -> list[str]:
+    """Every known code (built-in and plugins), without importing the built-in rule modules."""
+    return sorted({*_builtin_index(), *(c.code for c in _plugins())})
+
+
+@lru_cache(maxsize=None)
+def rules_of(layers: tuple[str, ...]) -> dict[str, type[Rule]]:
+    """The built-in rules of these layers (``"source"``, ``"onnx"``, ``"tool"``, ...) and every plugin rule."""
+    wanted = tuple(f"trtlint.rules.{layer}." for layer in layers)
+    index = _builtin_index()
+    codes = [c for c, mod in index.items() if mod.startswith(wanted)]
+    return _checked([*_load(codes), *_plugins()], set(index) - set(codes))
+
+
+def rule_class(code: str) -> type[Rule] | None:
+    """One rule's class, importing only its module."""
+    mod = _builtin_index().get(code)
+    if mod is not None:
+        return next((c for c in _load([code]) if c.code == code), None)
+    return next((c for c in _plugins() if c.code == code), None)
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> dict[str, type[Rule]]:
+    """Every known rule class by code. Importing a rule module never imports torch, onnx or tensorrt."""
+    return _checked([*_load(list(_builtin_index())), *_plugins()], set())

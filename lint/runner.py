@@ -13,7 +13,7 @@ from .analysis import EXPORT_MARKERS
 from .compat import Target
 from .config import Config
 from .finding import Finding
-from .registry import all_rules
+from .registry import rule_class, rule_codes, rules_of
 from .rule import OnnxRule, Rule, SourceRule
 from .rules.tool.trt900_internal_error import InternalError
 from .rules.tool.trt905_unreadable_path import UnreadablePath
@@ -51,8 +51,7 @@ class Result:
         return [f for f in self.findings if f.suppressed is None]
 
     def exit_code(self) -> int:
-        rules = all_rules()
-        if any(getattr(rules.get(f.code), "input_error", False) for f in self.reported):
+        if any(getattr(rule_class(f.code), "input_error", False) for f in self.reported):
             return 2
         return 1 if self.reported else 0
 
@@ -95,8 +94,23 @@ def _not_regular(path: str, display: str) -> Finding | None:
     return UnreadablePath.at(display, f"{display} is {kind}, not a regular file; not read") if kind else None
 
 
+class NotebooksWanted:
+    """Whether a walk lints notebooks: the [notebook] extra is looked up (a find_spec per package) only when a
+    walk first meets an .ipynb, so runs over Python files pay nothing for it."""
+
+    def __init__(self, rules: bool) -> None:
+        self.rules, self.answer = rules, None if rules else False
+
+    def __bool__(self) -> bool:
+        if self.answer is None:
+            from .loaders.notebook import notebook_support
+
+            self.answer = notebook_support()
+        return bool(self.answer)
+
+
 def discover(paths: Iterable[str], config: Config, want_onnx: bool,
-             want_notebook: bool = False) -> Iterator[Input | Finding]:
+             want_notebook: bool | NotebooksWanted = False) -> Iterator[Input | Finding]:
     """Files to lint, in a stable order. Walks folders without following links (no loops); a named pipe,
     device or socket among them is reported (TRT905) from its ``stat``, never opened."""
     seen: set[str] = set()
@@ -159,7 +173,7 @@ class Runner:
         self.target = target
         self.enabled = enabled
         self.debug = debug
-        rules = all_rules()
+        rules = rules_of(("tool", "source", "onnx"))  # graph and verify rules run in their own commands
         self.source_rules: list[SourceRule] = [
             cls() for code, cls in rules.items() if code in enabled and issubclass(cls, SourceRule)
         ]
@@ -176,9 +190,7 @@ class Runner:
         result = Result()
         want_onnx = bool(self.onnx_rules) and onnx_available()
         items: list[Input] = []
-        from .loaders.notebook import notebook_support
-
-        for item in discover(paths, self.config, want_onnx, bool(self.source_rules) and notebook_support()):
+        for item in discover(paths, self.config, want_onnx, NotebooksWanted(bool(self.source_rules))):
             if isinstance(item, Finding):
                 result.findings.append(item)
             else:
@@ -395,7 +407,7 @@ class Runner:
 
 
 def enabled_codes(select: Iterable[str], ignore: Iterable[str], extend_select: Iterable[str]) -> set[str]:
-    return resolve(all_rules().keys(), select, ignore, extend_select)
+    return resolve(rule_codes(), select, ignore, extend_select)
 
 
 def build_runner(
@@ -412,7 +424,7 @@ def build_runner(
     the runner. Raises ``ValueError`` subclasses naming the bad value and where it came from."""
     from .selectors import check_selectors
 
-    known = all_rules().keys()
+    known = rule_codes()
     where = f" in {config.path}" if config.path else ""
 
     def label(name: str, given: object) -> str:

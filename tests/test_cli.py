@@ -334,3 +334,24 @@ def test_add_noqa_merges_into_existing_comment_and_ignores_strings(tmp_path: Pat
     run_cli("check", "--isolated", "--add-noqa", str(q))
     assert "else x  # noqa: TRT102" in q.read_text()
     assert run_cli("check", "--isolated", str(tmp_path)).code == 0
+
+
+def test_rule_file_names_carry_their_codes() -> None:
+    """`trtlint check` lists codes from rule file names and imports only the layers it runs: the names must
+    stay equal to the classes' codes."""
+    from trtlint.registry import _builtin_index, all_rules, rule_codes
+
+    assert sorted(_builtin_index()) == sorted(all_rules()) == rule_codes()
+    for code, module in _builtin_index().items():
+        assert all_rules()[code].__module__ == module
+
+
+def test_check_does_not_import_graph_or_verify_rules() -> None:
+    code = ("import sys; from trtlint.cli import main; main(['--isolated', 'examples/export_resnet.py']); "
+            "sys.exit(any(m.startswith(('trtlint.rules.graph.', 'trtlint.rules.verify.', 'trtlint.graph', "
+            "'trtlint.verify')) for m in sys.modules))")
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr

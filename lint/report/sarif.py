@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..finding import Finding
-from ..registry import all_rules
+from ..registry import rule_class
 from . import ReportContext
 from .escape import unicode_only
 
@@ -50,7 +50,8 @@ def relative_uri(path: str, root: Path) -> str:
 
 
 def _rule_descriptor(code: str) -> dict[str, object]:
-    cls = all_rules()[code]
+    cls = rule_class(code)
+    assert cls is not None, code  # every finding's code names a registered rule
     doc = cls.doc()
     what = doc.sections.get("What it does", doc.summary)
     return {
