@@ -178,7 +178,7 @@ def _say(text: object) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     from .config import Config, find_pyproject, load_config
     from .fix import add_noqa, fix_files
-    from .report import ReportContext, get_reporter
+    from .report import ReportContext, emit, get_reporter
     from .report.text import statistics, summary
     from .runner import build_runner
 
@@ -238,12 +238,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         text = statistics(findings) + summary(findings, ctx) + "\n"
     else:
         text = get_reporter(args.output_format)(findings, ctx)
-    if args.output_file:
-        Path(args.output_file).write_text(text, encoding="utf-8")
-        if args.output_format not in ("full", "concise"):
-            print(summary(findings, ctx), file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    emit(text, findings, ctx, args.output_file, args.output_format)
     code = result.exit_code()
     if args.exit_zero and code == EXIT_FINDINGS:
         return EXIT_CLEAN

@@ -629,8 +629,8 @@ def training_or_eager_shape(src: SourceFile, cls: ast.ClassDef) -> str:
         params = [p for p in (*a.posonlyargs, *a.args[1:], *a.kwonlyargs) if MODEL_PARAM.search(p.arg)]
         models = {p.arg for p in params}
         # called in forward or in the methods it hands the model to, or annotated as a module or callable
-        called = models and next((n.func.id for n in ast.walk(cls) if isinstance(n, ast.Call)
-                                  and isinstance(n.func, ast.Name) and n.func.id in models), None) or next(
+        called: str | None = (models and next((n.func.id for n in ast.walk(cls) if isinstance(n, ast.Call)
+                                               and isinstance(n.func, ast.Name) and n.func.id in models), None)) or next(
             (p.arg for p in params if p.annotation is not None
              and re.search(r"Module|Callable", ast.unparse(p.annotation))), None)
         if called:

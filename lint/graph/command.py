@@ -79,8 +79,7 @@ def torch_available() -> bool:
 def cmd_graph(args: argparse.Namespace) -> int:
     from ..config import Config, load_config
     from ..finding import Finding
-    from ..report import ReportContext, get_reporter
-    from ..report.text import summary
+    from ..report import ReportContext, emit, get_reporter
     from ..runner import Result, build_runner
     from .harness import ChildFailure, progress_printer, run_child
     from .lint import findings_for
@@ -120,11 +119,6 @@ def cmd_graph(args: argparse.Namespace) -> int:
     findings: list[Finding] = result.findings
     ctx = ReportContext(files=result.files, target=runner.target.describe())
     text = get_reporter(args.output_format)(findings, ctx)
-    if args.output_file:
-        Path(args.output_file).write_text(text, encoding="utf-8")
-        if args.output_format not in ("full", "concise"):
-            print(summary(findings, ctx), file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    emit(text, findings, ctx, args.output_file, args.output_format)
     code = result.exit_code()
     return 0 if args.exit_zero and code == 1 else code

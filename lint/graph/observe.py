@@ -358,7 +358,6 @@ def _dim(name: str, lo: int, hi: int) -> Any:
 def dynamic_shapes_for(spec: GraphSpec, model: nn.Module, args: tuple, kwargs: dict) -> Any:
     if not spec.dynamic:
         return None
-    from torch.export import Dim
 
     import inspect
 

@@ -36,3 +36,18 @@ def get_reporter(name: str) -> Callable[[list[Finding], ReportContext], str]:
 
         return github.render
     raise ValueError(f"unknown output format {name!r}; choose from {', '.join(FORMATS)}")
+
+
+def emit(text: str, findings: list[Finding], ctx: ReportContext, output_file: str | None, output_format: str) -> None:
+    """Write a rendered report to ``output_file`` (with the one-line summary on stderr for the machine formats,
+    so a CI log still says what happened) or to stdout. Shared by ``check``, ``graph`` and ``verify``."""
+    import sys
+
+    if output_file:
+        Path(output_file).write_text(text, encoding="utf-8")
+        if output_format not in ("full", "concise"):
+            from .text import summary
+
+            print(summary(findings, ctx), file=sys.stderr)
+    else:
+        sys.stdout.write(text)

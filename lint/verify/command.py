@@ -343,13 +343,12 @@ def _finish(records: list[dict[str, Any]], fallback: tuple[str, int], args: argp
 def _report(findings: list[Any], args: argparse.Namespace, ctx: Any, tables: list[str], summary: Any,
             get_reporter: Any) -> int:
     from ..registry import all_rules
+    from ..report import emit
 
     text = get_reporter(args.output_format)(findings, ctx)
     extra = "\n".join(t for t in tables if t)
     if args.output_file:
-        Path(args.output_file).write_text(text, encoding="utf-8")
-        if args.output_format not in ("full", "concise"):
-            print(summary(findings, ctx), file=sys.stderr)
+        emit(text, findings, ctx, args.output_file, args.output_format)
         if extra:
             sys.stdout.write("\n" + extra)
     elif args.output_format in ("full", "concise"):

@@ -1,7 +1,6 @@
 """Shared base of the verify rules: the run's records in, findings out (at the user's line where one is known)."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
@@ -9,12 +8,7 @@ from trtlint.finding import Finding, Severity
 from trtlint.rule import Rule
 
 
-def display(path: str) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return rel if not rel.startswith("..") else path
+from trtlint.rules.graph._base import display  # noqa: E402,F401  one helper for both run layers
 
 
 @dataclass
