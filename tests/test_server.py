@@ -72,6 +72,14 @@ async def _session(tmp_path: Path) -> dict[str, object]:
         client.exit(None)
         await asyncio.sleep(0.2)
     finally:
+        # pygls's stop() waits for the server to exit; after a failed step it never got `exit`, so end it here
+        # rather than hang the suite
+        server = getattr(client, "_server", None)
+        if server is not None and server.returncode is None:
+            try:
+                await asyncio.wait_for(server.wait(), 5)
+            except asyncio.TimeoutError:
+                server.kill()
         await client.stop()
     return out
 
