@@ -305,6 +305,34 @@ def test_entry_point_plugins(tmp_path: Path) -> None:
     assert r.code == 2 and "duplicate rule code TRT101" in r.err
 
 
+def test_plugin_lookup_reads_entry_points_without_importlib_metadata(tmp_path: Path, monkeypatch) -> None:
+    """importlib.metadata is imported only when some distribution may declare the group: a plain run of one file
+    does without it, and a dist-info naming the group (or a zip on sys.path) hands the decision back to it."""
+    import subprocess
+
+    from trtlint.registry import _may_have_plugins
+
+    code = ("import sys; from trtlint.cli import main; main(['--isolated', 'examples/export_resnet.py']); "
+            "sys.exit('importlib.metadata' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    info = tmp_path / "site" / "other-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "entry_points.txt").write_text("[console_scripts]\nother = other:main\n")
+    (tmp_path / "site" / "legacy.egg-info").write_text("Metadata-Version: 1.0\n")  # a file, not a folder
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "missing"), str(tmp_path / "site")])
+    assert _may_have_plugins() is False
+    (info / "entry_points.txt").write_text("[console_scripts]\nother = other:main\n[trtlint.rules]\nx = other\n")
+    assert _may_have_plugins() is True
+    (info / "entry_points.txt").write_bytes(b"[console_scripts]\nother = \xff\n")
+    assert _may_have_plugins() is True  # not UTF-8: importlib.metadata decides (it raises)
+    (info / "entry_points.txt").unlink()
+    (tmp_path / "plugins.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "site"), str(tmp_path / "plugins.zip")])
+    assert _may_have_plugins() is True
+
+
 def test_parallel_run_gives_the_same_result(monkeypatch) -> None:
     from trtlint import runner as runner_mod
     from trtlint.compat import Target
