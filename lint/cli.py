@@ -177,7 +177,6 @@ def _say(text: object) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .config import Config, find_pyproject, load_config
-    from .fix import add_noqa, fix_files
     from .report import ReportContext, emit, get_reporter
     from .report.text import statistics, summary
     from .runner import build_runner
@@ -215,6 +214,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     findings = result.findings
     if args.diff or args.fix:
+        from .fix import fix_files
+
         diffs, fixed = fix_files(result.reported, write=args.fix and not args.diff, unsafe=args.unsafe_fixes)
         if args.diff:
             sys.stdout.write("".join(diffs))
@@ -226,6 +227,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         if fixed:
             print(f"Fixed {len(fixed)} finding{'s' if len(fixed) != 1 else ''}.", file=sys.stderr)
     if args.add_noqa:
+        from .fix import add_noqa
+
         n = add_noqa(result.reported)
         print(f"Added noqa directives to {n} line{'s' if n != 1 else ''}.", file=sys.stderr)
         return EXIT_CLEAN
