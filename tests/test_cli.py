@@ -383,3 +383,21 @@ def test_check_does_not_import_graph_or_verify_rules() -> None:
 
     r = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+def test_name_prescreen_skips_only_files_that_cannot_name_an_exporter(tmp_path: Path) -> None:
+    """TRT106 runs only where an exporter's parts are all written as words: `re.compile` is not
+    `torch_tensorrt.compile`, and an alias still names its parts in the import (or folds from non-ASCII)."""
+    from trtlint.rules.source.trt106_export_without_eval import EXPORTERS
+    from trtlint.runner import may_name
+
+    assert not may_name("import re\npat = re.compile('x')\n# retrace, scripted\n", EXPORTERS)
+    assert not may_name("import torch\ndef f(m, x):\n    return torch.jit.trace_x(m, x)\n", EXPORTERS)
+    assert may_name("from torch.onnx import export as ex\nex(m, x, 'm.onnx')\n", EXPORTERS)
+    assert may_name("import torch_tensorrt as T\nT.compile(m)\n", EXPORTERS)
+    assert may_name("import torch\ntorch.jit.\\\n    trace(m, x)\n", EXPORTERS)
+    assert may_name("import torch\ntorch.jit.ｔrace(m, x)\n", EXPORTERS)  # NFKC: the parser reads `trace`
+    hazard = "import torch, torchvision\nfrom torch.jit import trace as t\nm = torchvision.models.resnet18()\nt(m, x)\n"
+    (tmp_path / "a.py").write_text(hazard)
+    r = run_cli("check", "--isolated", "--select", "TRT106", "--output-format", "concise", "a.py", cwd=tmp_path)
+    assert r.code == 1 and "a.py:4:3: TRT106" in r.out, r.out
