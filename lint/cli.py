@@ -113,7 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .server import main as serve
 
             return serve()
-        return cmd_check(args)
+        code = cmd_check(args)
+        if argv is None:  # the console script or `python -m trtlint.cli`, not a caller in this process
+            _exit_now(code)
+        return code
     except UsageError as exc:
         print(f"trtlint: error: {_say(exc)}", file=sys.stderr)
         return EXIT_ERROR
@@ -133,6 +136,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"trtlint: internal error: {type(exc).__name__}: {_say(exc)} (please report it; rerun with --debug)",
               file=sys.stderr)
         return EXIT_ERROR
+
+
+def _exit_now(code: int) -> None:
+    """End the process after a check without the interpreter's teardown, which frees every object one by one: a
+    5,000-line file leaves a syntax tree and its analysis behind, and freeing them took ~40 ms, a tenth of the run
+    (the OS takes the memory back at once). Output is flushed first; files written are closed and worker pools
+    shut down by then, and nothing of trtlint runs at exit. Where flushing fails (a closed pipe), this returns
+    and the interpreter exits as usual."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code)
 
 
 def cmd_rule(args: argparse.Namespace) -> int:

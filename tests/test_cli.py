@@ -401,3 +401,14 @@ def test_name_prescreen_skips_only_files_that_cannot_name_an_exporter(tmp_path: 
     (tmp_path / "a.py").write_text(hazard)
     r = run_cli("check", "--isolated", "--select", "TRT106", "--output-format", "concise", "a.py", cwd=tmp_path)
     assert r.code == 1 and "a.py:4:3: TRT106" in r.out, r.out
+
+
+def test_console_run_ends_without_teardown_and_loses_no_output(tmp_path: Path) -> None:
+    """`python -m trtlint.cli check` exits straight after flushing (cli._exit_now): the report on stdout, the file
+    of -o and the exit code are all there."""
+    (tmp_path / "m.py").write_text(HAZARD + "\n\n" + EXPORT.replace("import torch\n", ""))
+    r = run_subprocess("check", "--isolated", "--output-format", "json", str(tmp_path / "m.py"))
+    assert r.code == 1 and {f["code"] for f in json.loads(r.out)} >= {"TRT102", "TRT106"}
+    out = tmp_path / "report.sarif"
+    r = run_subprocess("check", "--isolated", "--output-format", "sarif", "-o", str(out), str(tmp_path / "m.py"))
+    assert r.code == 1 and "TRT106" in json.dumps(json.loads(out.read_text())) and "error" in r.err
