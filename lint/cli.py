@@ -113,7 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .server import main as serve
 
             return serve()
-        return cmd_check(args)
+        code = cmd_check(args)
+        if argv is None:  # the console script or `python -m trtlint.cli`, not a caller in this process
+            _exit_now(code)
+        return code
     except UsageError as exc:
         print(f"trtlint: error: {_say(exc)}", file=sys.stderr)
         return EXIT_ERROR
@@ -133,6 +136,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"trtlint: internal error: {type(exc).__name__}: {_say(exc)} (please report it; rerun with --debug)",
               file=sys.stderr)
         return EXIT_ERROR
+
+
+def _exit_now(code: int) -> None:
+    """End the process after a check without the interpreter's teardown, which frees every object one by one: a
+    5,000-line file leaves a syntax tree and its analysis behind, and freeing them took ~40 ms, a tenth of the run
+    (the OS takes the memory back at once). Output is flushed first; files written are closed and worker pools
+    shut down by then, and nothing of trtlint runs at exit. Where flushing fails (a closed pipe), this returns
+    and the interpreter exits as usual."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code)
 
 
 def cmd_rule(args: argparse.Namespace) -> int:
@@ -177,7 +194,6 @@ def _say(text: object) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .config import Config, find_pyproject, load_config
-    from .fix import add_noqa, fix_files
     from .report import ReportContext, emit, get_reporter
     from .report.text import statistics, summary
     from .runner import build_runner
@@ -215,6 +231,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     findings = result.findings
     if args.diff or args.fix:
+        from .fix import fix_files
+
         diffs, fixed = fix_files(result.reported, write=args.fix and not args.diff, unsafe=args.unsafe_fixes)
         if args.diff:
             sys.stdout.write("".join(diffs))
@@ -226,6 +244,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         if fixed:
             print(f"Fixed {len(fixed)} finding{'s' if len(fixed) != 1 else ''}.", file=sys.stderr)
     if args.add_noqa:
+        from .fix import add_noqa
+
         n = add_noqa(result.reported)
         print(f"Added noqa directives to {n} line{'s' if n != 1 else ''}.", file=sys.stderr)
         return EXIT_CLEAN

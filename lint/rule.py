@@ -121,6 +121,10 @@ class SourceRule(Rule):
     """A rule over one Python source file, read through the shared :class:`~trtlint.source.SourceFile` index."""
 
     layer = "source"
+    #: pre-screens the runner applies before ``check`` (a file that fails one is skipped): text that must occur in
+    #: the file (any of them), and dotted names it must be able to refer to (any of them; see ``runner.may_name``)
+    requires_text: ClassVar[tuple[str, ...]] = ()
+    requires_names: ClassVar[tuple[str, ...]] = ()
 
     def check(self, src: Any) -> Iterable[Finding]:  # src: trtlint.source.SourceFile
         raise NotImplementedError

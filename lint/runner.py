@@ -30,6 +30,40 @@ ONNX_SUFFIXES = (".onnx",)
 NOTEBOOK_SUFFIXES = (".ipynb",)
 
 
+_IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def has_word(text: str, word: str) -> bool:
+    """Whether ``word`` occurs in the ASCII ``text`` as a whole identifier (``trace`` in ``jit.trace(``, not in
+    ``retrace``)."""
+    end = len(word)
+    i = text.find(word)
+    while i != -1:
+        if (i == 0 or text[i - 1] not in _IDENTIFIER_CHARS) and text[i + end:i + end + 1] not in _IDENTIFIER_CHARS:
+            return True
+        i = text.find(word, i + 1)
+    return False
+
+
+def may_name(text: str, names: Iterable[str]) -> bool:
+    """Whether a file may refer to one of the dotted ``names`` (a rule's ``requires_names``, such as
+    ``torch.onnx.export``): however a name is imported or aliased, each of its parts is written somewhere in the
+    file as a whole word (``from torch.onnx import export as ex`` names all three), so a file where no name has all
+    its parts cannot refer to any. Python folds non-ASCII identifiers (NFKC), so a file that is not ASCII may."""
+    if not text.isascii():
+        return True
+    seen: dict[str, bool] = {}
+    for name in names:
+        for part in name.split("."):
+            if part not in seen:
+                seen[part] = has_word(text, part)
+            if not seen[part]:
+                break
+        else:
+            return True
+    return False
+
+
 def onnx_available() -> bool:
     """Whether the ONNX layer can run, asked without importing onnx (it costs ~0.2 s with numpy)."""
     import importlib.util
@@ -311,6 +345,9 @@ class Runner:
             if tokens and not any(t in text for t in tokens) and not (
                 "forward" in tokens and loaded.index is not None and loaded.index.feeds_forward(display)
             ):
+                continue
+            names = getattr(rule, "requires_names", ())
+            if names and not may_name(text, names):
                 continue
             found.extend(self._run_rule(rule, loaded, display, result))
         yield from self._filter(found, display, loaded.lines, text)

@@ -307,6 +307,34 @@ def test_entry_point_plugins(tmp_path: Path) -> None:
     assert r.code == 2 and "duplicate rule code TRT101" in r.err
 
 
+def test_plugin_lookup_reads_entry_points_without_importlib_metadata(tmp_path: Path, monkeypatch) -> None:
+    """importlib.metadata is imported only when some distribution may declare the group: a plain run of one file
+    does without it, and a dist-info naming the group (or a zip on sys.path) hands the decision back to it."""
+    import subprocess
+
+    from trtlint.registry import _may_have_plugins
+
+    code = ("import sys; from trtlint.cli import main; main(['--isolated', 'examples/export_resnet.py']); "
+            "sys.exit('importlib.metadata' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    info = tmp_path / "site" / "other-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "entry_points.txt").write_text("[console_scripts]\nother = other:main\n")
+    (tmp_path / "site" / "legacy.egg-info").write_text("Metadata-Version: 1.0\n")  # a file, not a folder
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "missing"), str(tmp_path / "site")])
+    assert _may_have_plugins() is False
+    (info / "entry_points.txt").write_text("[console_scripts]\nother = other:main\n[trtlint.rules]\nx = other\n")
+    assert _may_have_plugins() is True
+    (info / "entry_points.txt").write_bytes(b"[console_scripts]\nother = \xff\n")
+    assert _may_have_plugins() is True  # not UTF-8: importlib.metadata decides (it raises)
+    (info / "entry_points.txt").unlink()
+    (tmp_path / "plugins.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "site"), str(tmp_path / "plugins.zip")])
+    assert _may_have_plugins() is True
+
+
 def test_parallel_run_gives_the_same_result(monkeypatch) -> None:
     from trtlint import runner as runner_mod
     from trtlint.compat import Target
@@ -357,3 +385,32 @@ def test_check_does_not_import_graph_or_verify_rules() -> None:
 
     r = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+def test_name_prescreen_skips_only_files_that_cannot_name_an_exporter(tmp_path: Path) -> None:
+    """TRT106 runs only where an exporter's parts are all written as words: `re.compile` is not
+    `torch_tensorrt.compile`, and an alias still names its parts in the import (or folds from non-ASCII)."""
+    from trtlint.rules.source.trt106_export_without_eval import EXPORTERS
+    from trtlint.runner import may_name
+
+    assert not may_name("import re\npat = re.compile('x')\n# retrace, scripted\n", EXPORTERS)
+    assert not may_name("import torch\ndef f(m, x):\n    return torch.jit.trace_x(m, x)\n", EXPORTERS)
+    assert may_name("from torch.onnx import export as ex\nex(m, x, 'm.onnx')\n", EXPORTERS)
+    assert may_name("import torch_tensorrt as T\nT.compile(m)\n", EXPORTERS)
+    assert may_name("import torch\ntorch.jit.\\\n    trace(m, x)\n", EXPORTERS)
+    assert may_name("import torch\ntorch.jit.ｔrace(m, x)\n", EXPORTERS)  # NFKC: the parser reads `trace`
+    hazard = "import torch, torchvision\nfrom torch.jit import trace as t\nm = torchvision.models.resnet18()\nt(m, x)\n"
+    (tmp_path / "a.py").write_text(hazard)
+    r = run_cli("check", "--isolated", "--select", "TRT106", "--output-format", "concise", "a.py", cwd=tmp_path)
+    assert r.code == 1 and "a.py:4:3: TRT106" in r.out, r.out
+
+
+def test_console_run_ends_without_teardown_and_loses_no_output(tmp_path: Path) -> None:
+    """`python -m trtlint.cli check` exits straight after flushing (cli._exit_now): the report on stdout, the file
+    of -o and the exit code are all there."""
+    (tmp_path / "m.py").write_text(HAZARD + "\n\n" + EXPORT.replace("import torch\n", ""))
+    r = run_subprocess("check", "--isolated", "--output-format", "json", str(tmp_path / "m.py"))
+    assert r.code == 1 and {f["code"] for f in json.loads(r.out)} >= {"TRT102", "TRT106"}
+    out = tmp_path / "report.sarif"
+    r = run_subprocess("check", "--isolated", "--output-format", "sarif", "-o", str(out), str(tmp_path / "m.py"))
+    assert r.code == 1 and "TRT106" in json.dumps(json.loads(out.read_text())) and "error" in r.err

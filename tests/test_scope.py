@@ -241,3 +241,22 @@ def test_the_function_that_exports_is_in_the_reach(tmp_path: Path) -> None:
     (tmp_path / "export.py").write_text(WRAP_EXPORT.split("def main(cfg)")[0] + "def main_known" +
                                         WRAP_EXPORT.split("def main_known")[1])
     assert _findings("--isolated", ".", cwd=tmp_path) == [("model.py", 8, "TRT102")]
+
+
+def test_prefiltered_patterns_find_what_the_plain_pattern_finds() -> None:
+    """The text pre-screen of the runtime and data-sample patterns changes their speed, not their matches."""
+    import random
+
+    from trtlint.analysis.bases import _RUNTIME_RE
+    from trtlint.analysis.scope import _DATA_SAMPLE_TEXT
+
+    pieces = ["onnxruntime", "rknnlite", "rknn", "cv2.dnn", "cv2", ".dnn", "tensorflow.lite", "tvm", "MNN", "x",
+              "_", ".", " ", "\n", "DataSample", ".pred_", "pred_instances", "label", "é", "(", "#"]
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        pos, endpos = sorted(rng.randint(0, len(text) + 1) for _ in range(2))
+        for rx in (_RUNTIME_RE, _DATA_SAMPLE_TEXT):
+            for args in ((), (pos, endpos)):
+                got, want = rx.search(text, *args), rx.pattern.search(text, *args)
+                assert (got and got.span()) == (want and want.span()), (text, args)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import enum
 import re
+import sys
+from typing import Iterable
 
 
 class ModuleStatus(enum.Enum):
@@ -50,7 +52,33 @@ def status_of_qualname(qualname: str) -> ModuleStatus:
     return ModuleStatus.UNKNOWN
 
 
+class Prefiltered:
+    """A regular expression each match of which contains one of ``literals``: :meth:`search` looks for the literals
+    first (``str.find`` scans at memory speed, while a pattern that starts with ``\\b`` or an alternation is tried
+    at every position, ~10 ms on a 200 kB file) and runs the pattern only when one occurs. Same results."""
+
+    def __init__(self, pattern: str, literals: Iterable[str]) -> None:
+        self.source = pattern
+        self._pattern: re.Pattern[str] | None = None
+        lits = set(literals)
+        # a literal that contains another adds nothing ("rknn" is found wherever "rknnlite" is)
+        self.literals = tuple(sorted(x for x in lits if not any(y != x and y in x for y in lits)))
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The compiled pattern, compiled on first use (~2 ms for the runtime alternation; most runs never need it)."""
+        if self._pattern is None:
+            self._pattern = re.compile(self.source)
+        return self._pattern
+
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        if any(text.find(lit, pos, endpos) != -1 for lit in self.literals):
+            return self.pattern.search(text, pos, endpos)
+        return None
+
+
 # inference runtimes: a class that drives one runs an exported model, it is not one
 RUNTIMES = frozenset({"onnxruntime", "tensorrt", "openvino", "tflite_runtime", "coremltools", "pycuda",
                       "tritonclient", "ncnn", "MNN", "rknn", "rknnlite", "tvm", "polygraphy", "pyppl", "snpe"})
-_RUNTIME_RE = re.compile(r"\b(?:" + "|".join(sorted(RUNTIMES)) + r"|cv2\.dnn|tensorflow\.lite)\b")
+_RUNTIME_RE = Prefiltered(r"\b(?:" + "|".join(sorted(RUNTIMES)) + r"|cv2\.dnn|tensorflow\.lite)\b",
+                          (*RUNTIMES, "cv2.dnn", "tensorflow.lite"))

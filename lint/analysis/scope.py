@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .bases import _RUNTIME_RE, AUTOGRAD_FUNCTION, RUNTIMES, ModuleStatus, status_of_qualname
+from .bases import _RUNTIME_RE, AUTOGRAD_FUNCTION, RUNTIMES, ModuleStatus, Prefiltered, status_of_qualname
 
 if TYPE_CHECKING:
     from ..source import FunctionInfo, SourceFile
@@ -643,8 +643,8 @@ def training_or_eager_shape(src: SourceFile, cls: ast.ClassDef) -> str:
 MODEL_PARAM = re.compile(r"^(model|models|net|network|generator|module|predictor)$")
 # what builds or reads OpenMMLab data samples: packing outputs into them is eager post-processing
 DATA_SAMPLE_CLASS = re.compile(r"DataSample$")
-_DATA_SAMPLE_TEXT = re.compile(r"DataSample|\.pred_(instances|sem_seg|panoptic_seg|track_instances|img|heatmap|"
-                               r"label|score|text)\b")
+_DATA_SAMPLE_TEXT = Prefiltered(r"DataSample|\.pred_(instances|sem_seg|panoptic_seg|track_instances|img|heatmap|"
+                                r"label|score|text)\b", ("DataSample", ".pred_"))
 DATA_SAMPLE_FIELDS = frozenset({"pred_instances", "pred_sem_seg", "pred_panoptic_seg", "pred_track_instances",
                                 "pred_img", "pred_heatmap", "pred_label", "pred_score", "pred_text"})
 

@@ -79,6 +79,7 @@ class ExportWithoutEval(SourceRule):
     fixable = True
     tags = ("export",)
     requires_text = ("export", "trace", "script", "compile", "torch2trt")
+    requires_names = tuple(EXPORTERS)  # findings come only from calls to these
 
     def check(self, src: SourceFile) -> Iterator[Finding]:
         for call in src.calls:
