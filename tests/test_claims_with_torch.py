@@ -34,6 +34,45 @@ def test_trace_keeps_one_branch() -> None:
     assert not torch.equal(traced(low), low)  # traced: the linear layer, always
 
 
+def test_scripted_function_keeps_its_branch_in_a_trace() -> None:
+    """TRT101 (note in a @torch.jit.script function): the trace of a module that calls a scripted function keeps
+    its data-dependent branch, and so does the TorchScript ONNX exporter (an ONNX If); torch.export does not."""
+    torch = require("torch")
+    path = FIXTURES / "source" / "trt1xx_training_code.py"
+    r = run_cli("check", "--isolated", "--output-format", "json", str(path))
+    found = {(f["line"], f["code"], f["severity"]) for f in json.loads(r.out)}
+    assert (41, "TRT101", "note") in found and (8, "TRT101", "error") in found
+    spec = importlib.util.spec_from_file_location("training_code_fixture", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # the test runs it; trtlint never does
+    summer = mod.Summer().eval()
+    evens, odds = torch.tensor([2.0, 4.0]), torch.tensor([1.0, 3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(summer, evens)
+    assert "prim::If" in str(traced.inlined_graph)
+    assert torch.equal(traced(odds), summer(odds)) and torch.equal(traced(evens), summer(evens))
+    onnx = require("onnx")
+    import io
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(summer, (evens,), buf, dynamo=False)
+    def ops(graph: object) -> set[str]:  # op types, with those of subgraphs (the Loop's body)
+        out = set()
+        for n in graph.node:  # type: ignore[attr-defined]
+            out.add(n.op_type)
+            for a in n.attribute:
+                for g in [a.g, *a.graphs] if a.HasField("g") else a.graphs:
+                    out |= ops(g)
+        return out
+
+    assert "If" in ops(onnx.load_from_string(buf.getvalue()).graph)
+    with pytest.raises(Exception):
+        torch.export.export(summer, (evens,))
+
+
 def test_item_is_frozen_by_tracing(tmp_path: Path) -> None:
     """TRT102: a value read with .item() in forward is a constant of the trace."""
     torch = require("torch")

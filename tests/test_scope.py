@@ -116,6 +116,19 @@ def test_show_scope_explains_each_exclusion() -> None:
     assert "export roots: none found" in out
 
 
+def test_show_scope_explains_training_code() -> None:
+    r = run_cli("check", "--isolated", "--show-scope", str(FIXTURES / "source" / "trt1xx_training_code_clean.py"))
+    assert r.code == 0, r.err
+    assert "excluded  class Yolo_loss (line 6): training-only: a loss, criterion, matcher or assigner" in r.out
+    assert ("excluded  Tagger.forward (line 13): training-only: forward returns only losses (`(loss_t2t, loss_tag)`)"
+            in r.out)
+    # the model itself stays exported: its other methods are what an export of `generate` would reach
+    assert "exported  class Tagger (line 12): nn.Module subclass" in r.out
+    r = run_cli("check", "--isolated", "--show-scope", str(FIXTURES / "source" / "trt1xx_training_code.py"))
+    assert "exported  Tagger.forward (line 19): entry point" in r.out  # it returns logits besides the loss
+    assert "exported  class YoloHead (line 13)" in r.out
+
+
 def test_show_scope_on_unparsable_input(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("def (:\n")

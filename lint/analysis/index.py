@@ -23,29 +23,17 @@ if TYPE_CHECKING:
     from ..source import SourceFile
 
 from . import EXPORT_MARKERS as _EXPORT_MARKERS
+from . import EXPORTERS
 from .bases import _RUNTIME_RE, ModuleStatus, status_of_qualname
 
-_LOSS_CLASS = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")  # as analysis.scope.LOSS_CLASS
+_LOSS_CLASS = re.compile(r"Loss|(^|_)loss(es)?(_|$)|Criterion$|Matcher$|Assigner$")  # as analysis.scope.LOSS_CLASS
 
-# exporter qualified name -> label shown by --show-scope
-EXPORTERS = {
-    "torch.onnx.export": "torch.onnx.export",
-    "torch.onnx.dynamo_export": "torch.onnx.dynamo_export",
-    "torch.jit.trace": "torch.jit.trace",
-    "torch.jit.trace_module": "torch.jit.trace_module",
-    "torch.jit.script": "torch.jit.script",
-    "torch.export.export": "torch.export.export",
-    "torch.export": "torch.export.export",
-    "torch_tensorrt.compile": "torch_tensorrt.compile",
-    "torch_tensorrt.dynamo.compile": "torch_tensorrt.compile",
-    "torch_tensorrt.ts.compile": "torch_tensorrt.compile",
-}
 _BLOCK_RE = re.compile(r"^(?:async[ \t]+)?(class|def)[ \t]+(\w+)[ \t]*(?:\(([^)]*)\))?", re.MULTILINE)
 _FORWARD_RE = re.compile(r"^[ \t]+def[ \t]+forward[ \t]*\(", re.MULTILINE)
 _METHOD_RE = re.compile(r"^[ \t]*(?:@|(?:async[ \t]+)?def[ \t])", re.MULTILINE)
 _BARE_CALL_RE = re.compile(r"(?<![.\w])([A-Za-z_]\w*)[ \t]*\(")  # f(...), not obj.f(...)
 _FROM_IMPORT_RE = re.compile(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]+(\([^)]*\)|[^\n]+)", re.MULTILINE)
-_LOSS_NAME = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")
+_LOSS_NAME = re.compile(r"Loss|(^|_)loss(es)?(_|$)|Criterion$|Matcher$|Assigner$")
 _CALL_RE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*\(")
 # methods that return the model itself (``Net().eval().to(dev)``)
 # calls that build a model from data the run cannot see (checkpoints, registries, configs, strings): a root

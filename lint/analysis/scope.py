@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from .index import RunIndex
 
 
-LOSS_CLASS = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")
+# ``FocalLoss``, ``SetCriterion``, ``HungarianMatcher``, also written in snake case (``Yolo_loss``, ``yolo_loss``)
+LOSS_CLASS = re.compile(r"Loss|(^|_)loss(es)?(_|$)|Criterion$|Matcher$|Assigner$")
 # mmengine's BaseDataPreprocessor / ImgDataPreprocessor and the codebases' subclasses (DetDataPreprocessor,
 # SegDataPreProcessor, ...): collate, normalise and pad on the host before the model's forward
 PREPROCESSOR = re.compile(r"Data_?Pre[Pp]rocessor$")
@@ -242,6 +243,11 @@ class FileScope:
                 return Decision(False, f"decorated @{sorted(hit)[0]}: not what gets exported")
         if LOSS_METHOD.search(f.node.name.lower()) and f.node.name != "forward":
             return Decision(False, "training-only: a loss method (by its name)")
+        if f.node.name == "forward" and f.cls is not None and not (self.index and self.index.root_for(f.cls.name)):
+            losses = returned_losses(f.node)
+            if losses:
+                return Decision(False, f"training-only: forward returns only losses (`{losses}`), so it is the "
+                                "training step; inference goes through another method")
         packs = self._packs.get(id(f.node))
         if packs is None:
             if self._names_samples is None:  # read the text once: most files name no data sample at all
@@ -665,6 +671,43 @@ def packs_data_samples(nodes: list[ast.AST]) -> str:
             return (f"eager post-processing: it packs or reads predictions in data samples (`.{n.attr}`), which "
                     "are not graph outputs")
     return ""
+
+
+def _loss_value(node: ast.expr | None) -> bool:
+    """A value named as a loss: ``loss``, ``loss_tag``, ``self.losses``, ``(loss_a, loss_b)``, ``loss_a + loss_b``,
+    ``{"loss_cls": ...}``, ``dict(loss_cls=...)``."""
+    if isinstance(node, ast.Name):
+        return LOSS_METHOD.search(node.id.lower()) is not None
+    if isinstance(node, ast.Attribute):
+        return LOSS_METHOD.search(node.attr.lower()) is not None
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return bool(node.elts) and all(_loss_value(e) for e in node.elts)
+    if isinstance(node, ast.BinOp):
+        return _loss_value(node.left) and _loss_value(node.right)
+    if isinstance(node, ast.Dict):
+        return bool(node.keys) and all(isinstance(k, ast.Constant) and isinstance(k.value, str)
+                                       and LOSS_METHOD.search(k.value.lower()) for k in node.keys)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
+        return bool(node.keywords) and all(k.arg and LOSS_METHOD.search(k.arg.lower()) for k in node.keywords)
+    return False
+
+
+def returned_losses(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """The value a function returns when every ``return`` of it returns losses only (``return loss_t2t,
+    loss_tag``), "" otherwise: such a ``forward`` is a training step (the model's inference entry point has
+    another name, ``generate``/``predict``), and an export of it would record the loss computation."""
+    returns: list[ast.Return] = []
+    stack: list[ast.AST] = list(fn.body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(n, ast.Return):
+            returns.append(n)
+        stack.extend(ast.iter_child_nodes(n))
+    if not returns or not all(_loss_value(r.value) for r in returns):
+        return ""
+    return ast.unparse(returns[0].value)[:60]  # type: ignore[arg-type]
 
 
 def _rooted_self(n: ast.Attribute) -> bool:

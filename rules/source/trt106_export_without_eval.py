@@ -3,6 +3,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
+from trtlint.analysis import EXPORTERS, TAKES_EXPORTED
 from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
 from trtlint.source import SourceFile
@@ -10,16 +11,6 @@ from trtlint.source import SourceFile
 from ._export import onnx_exporter
 from ._helpers import append_fix, before, call_arg, enclosing_function, scope_nodes
 
-EXPORTERS = {
-    "torch.onnx.export": "torch.onnx.export",
-    "torch.onnx.dynamo_export": "torch.onnx.dynamo_export",
-    "torch.jit.trace": "torch.jit.trace",
-    "torch.jit.trace_module": "torch.jit.trace_module",
-    "torch.jit.script": "torch.jit.script",
-    "torch.export.export": "torch.export.export",
-    "torch_tensorrt.compile": "torch_tensorrt.compile",
-    "torch2trt.torch2trt": "torch2trt",
-}
 # calls that return a module fresh in training mode
 FACTORY_PREFIXES = ("torchvision.models.", "timm.create_model", "torch.hub.load", "transformers.")
 
@@ -84,7 +75,7 @@ class ExportWithoutEval(SourceRule):
         for call in src.calls:
             names = src.qualnames(call.func)
             api = next((EXPORTERS[n] for n in names if n in EXPORTERS), None)
-            if api is None:
+            if api is None or api in TAKES_EXPORTED:
                 continue
             model = call_arg(call, 0, "model", "mod", "f", "obj", "func", "module")
             if model is None:
