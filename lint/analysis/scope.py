@@ -243,8 +243,9 @@ class FileScope:
                 return Decision(False, f"decorated @{sorted(hit)[0]}: not what gets exported")
         if LOSS_METHOD.search(f.node.name.lower()) and f.node.name != "forward":
             return Decision(False, "training-only: a loss method (by its name)")
-        if f.node.name == "forward" and f.cls is not None and not (self.index and self.index.root_for(f.cls.name)):
-            losses = returned_losses(f.node)
+        if f.node.name == "forward" and f.cls is not None and not (
+                self.index and any(not r.method for r in self.index.root_for(f.cls.name))):
+            losses = returned_losses(f.node)  # unless an exporter is called on the model itself
             if losses:
                 return Decision(False, f"training-only: forward returns only losses (`{losses}`), so it is the "
                                 "training step; inference goes through another method")

@@ -63,7 +63,10 @@ class DataDependentControlFlow(SourceRule):
     Python value, or narrowed by `torch.is_tensor(x)`/`isinstance(x, Tensor)`, is not a tensor there;
     `all()`/`any()` of tensors are. Only exported code is read: `forward` of `nn.Module` subclasses and what it
     calls, without losses, runtime wrappers, training-only branches and the eager side of tracing guards
-    (docs/export-scope.md; `trtlint --show-scope` shows what counts).
+    (docs/export-scope.md; `trtlint --show-scope` shows what counts). In a `@torch.jit.script` function the
+    condition is a note: scripting compiles the branch, a trace of a module that calls the function keeps it and
+    the TorchScript ONNX exporter writes an ONNX `If` (measured with torch 2.14.1), while `torch.export` and the
+    dynamo exporter still stop at the data-dependent condition.
 
     ## Why it matters for TensorRT
     `torch.jit.trace` (and the TorchScript-based `torch.onnx.export`) runs the model once and records only the

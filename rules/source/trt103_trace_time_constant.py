@@ -36,7 +36,10 @@ class TraceTimeConstant(SourceRule):
     results are registered as constants in the trace"). Randomness behind a training or configuration switch
     (`if self.style_mode == "mix" and random.random() < p:`, a draw read only under `self.training`, or a draw in a
     class that gates its randomness with a switch elsewhere) is a note: whether the switch is off at export is
-    configuration the linter cannot see. Code that only runs in training mode, or on the eager side
+    configuration the linter cannot see; so is a draw that only fills the default of an optional argument
+    (`if inject_index is None: inject_index = random.randint(...)`): an export that passes the argument draws
+    nothing. Loops in a `@torch.jit.script` function are compiled, not unrolled, and are not reported. Code that
+    only runs in training mode, or on the eager side
     of a tracing guard, is skipped; `time`/`random` count only where they name the imported module, not a local
     variable. Only exported code is read: `forward` of `nn.Module` subclasses and what it calls, without losses,
     runtime wrappers, training-only branches and the eager side of tracing guards (docs/export-scope.md; `trtlint

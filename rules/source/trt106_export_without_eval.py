@@ -19,15 +19,18 @@ class ExportWithoutEval(SourceRule):
     """A model is exported or traced in training mode, by an exporter that keeps that mode.
 
     ## What it does
-    Finds `torch.jit.trace`, `torch.export.export`, `torch.onnx.export` (and `torch_tensorrt.compile`,
-    `torch2trt`) called on a model that no `.eval()` or `.train(False)` reaches before the call in the same
+    Finds `torch.jit.trace` (`trace_module`), `torch.export.export`, `torch.onnx.export` (and
+    `torch.onnx.dynamo_export`, `torch_tensorrt.compile`, `torch2trt`) called on a model that no `.eval()` or
+    `.train(False)` reaches before the call in the same
     scope: a model built or loaded there and never switched (also through `.to(...)`/`.cuda()` chains and a
     submodule of it, `torch.jit.trace(model.backbone, x)`), a constructor call passed directly, `model.eval`
     written without the call, or `model.train()` called after `eval()`. Models that arrive as parameters or
     attributes are left alone (the caller may have switched them), and so is a wrapper built around a model that
     was already put in eval mode, or a wrapper class of the file whose `__init__` adds no `torch.nn` layer of its
     own and holds models made elsewhere (returned by `.deploy()`/`.eval()`, or taken from another object such as
-    `YOLO(path).model`): their mode was decided where they were made.
+    `YOLO(path).model`): their mode was decided where they were made. `torch_tensorrt.dynamo.compile` and
+    `torch_tensorrt.ts.compile` take a program that was exported already (an `ExportedProgram`, a
+    `ScriptModule`): the call that exported it is the one checked.
     What each exporter does with the mode was measured with torch 2.14.1 (`tests/test_claims_with_torch.py`):
     - `torch.jit.trace` and `torch.export.export` record whatever mode the model is in: error.
     - `torch.onnx.export(..., dynamo=False)` (the TorchScript exporter, the default before torch 2.9) switches
