@@ -73,6 +73,27 @@ def test_scripted_function_keeps_its_branch_in_a_trace() -> None:
         torch.export.export(summer, (evens,))
 
 
+def test_item_of_a_module_buffer() -> None:
+    """TRT102 (note for the module's own, unchanged tensor): the trace keeps the buffer's value, which is right;
+    torch.export refuses the read where the value sizes a tensor."""
+    torch = require("torch")
+    path = FIXTURES / "source" / "trt1xx_training_code.py"
+    r = run_cli("check", "--isolated", "--output-format", "json", str(path))
+    found = {(f["line"], f["code"], f["severity"]) for f in json.loads(r.out)}
+    assert (79, "TRT102", "note") in found and (68, "TRT102", "error") in found
+    spec = importlib.util.spec_from_file_location("training_code_fixture_buf", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    norm, x = mod.Normaliser().eval(), torch.randn(2, 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(norm, x)
+    y = torch.randn(4, 8)
+    assert torch.equal(traced(y), norm(y))
+    with pytest.raises(Exception):
+        torch.export.export(norm, (x,))
+
+
 def test_item_is_frozen_by_tracing(tmp_path: Path) -> None:
     """TRT102: a value read with .item() in forward is a constant of the trace."""
     torch = require("torch")

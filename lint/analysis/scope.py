@@ -676,7 +676,8 @@ def packs_data_samples(nodes: list[ast.AST]) -> str:
 
 def _loss_value(node: ast.expr | None) -> bool:
     """A value named as a loss: ``loss``, ``loss_tag``, ``self.losses``, ``(loss_a, loss_b)``, ``loss_a + loss_b``,
-    ``{"loss_cls": ...}``, ``dict(loss_cls=...)``."""
+    ``{"loss_cls": ...}``, ``dict(loss_cls=...)``, or what a loss function returns (``self.p_losses(x, t)``,
+    ``F.mse_loss(...)``, ``self.criterion(out, y)``)."""
     if isinstance(node, ast.Name):
         return LOSS_METHOD.search(node.id.lower()) is not None
     if isinstance(node, ast.Attribute):
@@ -690,6 +691,10 @@ def _loss_value(node: ast.expr | None) -> bool:
                                        and LOSS_METHOD.search(k.value.lower()) for k in node.keys)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
         return bool(node.keywords) and all(k.arg and LOSS_METHOD.search(k.arg.lower()) for k in node.keywords)
+    if isinstance(node, ast.Call):  # self.p_losses(x, t), F.mse_loss(...), self.criterion(out, y)
+        fn = node.func
+        name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""
+        return LOSS_METHOD.search(name.lower()) is not None or name.lower().endswith("criterion")
     return False
 
 

@@ -31,6 +31,9 @@ class HostSyncInForward(SourceRule):
     `nn.Module` subclasses and what it calls, without losses, runtime wrappers, training-only branches and the eager
     side of tracing guards (docs/export-scope.md; `trtlint --show-scope` shows what counts). On the exporter's side
     of a tracing guard (`if torch.onnx.is_in_onnx_export(): ...`) a host read is taken as a deliberate constant.
+    A read of the module's own tensor (`self.scale.n_levels.item()`: a buffer or configuration tensor that no
+    method but `__init__` assigns or changes in place) is a note: the trace records its current value, which is
+    the right one while it stays fixed; torch.export refuses it where the value sizes a tensor (torch 2.14.1).
 
     ## Why it matters for TensorRT
     `torch.jit.trace` and the TorchScript ONNX exporter record the value read on the host as a constant: the
@@ -68,6 +71,7 @@ class HostSyncInForward(SourceRule):
             kinds = src.kinds(f)
             where = f"`{f.node.name}`" + ("" if f.node.name == "forward" else " (called from forward)")
             typed = _typed_not_tensor(f.node)
+            mutated = _mutated_attrs(f.cls) if f.cls is not None else set()
             # lengths handed to pack_padded_sequence must be on the CPU (torch's documented requirement): the move
             # is an op of the trace and freezes nothing
             packed = {id(a) for c in src.walk_function(f) if isinstance(c, ast.Call)
@@ -83,6 +87,17 @@ class HostSyncInForward(SourceRule):
                 if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and fn.value.id in typed:
                     continue  # `x: Instances` ... `x.to("cpu")`: a method of that type, not of a tensor
                 what = self._what(src, node, kinds)
+                own = _own_tensor(node, f.cls, mutated) if what and f.cls is not None else ""
+                if own:
+                    yield self.finding(
+                        f"{what} in {where}, of the module's own tensor `{own}` (a buffer or configuration tensor "
+                        "that forward does not change): a trace records its current value, right while it stays "
+                        "fixed after export; torch.export refuses it where the value sizes a tensor",
+                        src.path, *src.pos(node), severity=Severity.NOTE,
+                        hint="keep the value as a Python attribute set in __init__ (or register it as a buffer "
+                        "and use it as a tensor) if torch.export must take this forward",
+                    )
+                    continue
                 if what:
                     yield self.finding(
                         f"{what} in {where}: tracing freezes the value as a constant and the GPU stream stalls",
@@ -117,6 +132,52 @@ class HostSyncInForward(SourceRule):
             if k == Kind.HOST or (k == Kind.TENSOR and "torch.tensor" in names):
                 return f"`{src.segment(fn)}(...)` of tensor values round-trips through the host"
         return ""
+
+
+def _self_chain(node: ast.expr) -> str:
+    """``self.a.b`` -> "a" (the first attribute) for a pure attribute chain rooted at ``self``; "" otherwise."""
+    first = ""
+    while isinstance(node, ast.Attribute):
+        first = node.attr
+        node = node.value
+    return first if isinstance(node, ast.Name) and node.id == "self" and first else ""
+
+
+def _mutated_attrs(cls: ast.ClassDef) -> set[str]:
+    """First attributes of ``self`` that a method other than ``__init__`` assigns or changes in place
+    (``self.ptr = ...``, ``self.queue[i] = ...``, ``self.count += 1``, ``self.buf.copy_(...)``): state, not
+    configuration."""
+    out: set[str] = set()
+    for m in cls.body:
+        if not isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) or m.name == "__init__":
+            continue
+        for n in ast.walk(m):
+            targets: list[ast.expr] = []
+            if isinstance(n, ast.Assign):
+                targets = list(n.targets)
+            elif isinstance(n, (ast.AugAssign, ast.AnnAssign)):
+                targets = [n.target]
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr.endswith("_") \
+                    and not n.func.attr.startswith("_"):
+                targets = [n.func.value]
+            for t in targets:
+                for e in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]):
+                    while isinstance(e, (ast.Subscript, ast.Starred)):
+                        e = e.value
+                    name = _self_chain(e) if isinstance(e, ast.Attribute) else ""
+                    if name:
+                        out.add(name)
+    return out
+
+
+def _own_tensor(call: ast.Call, cls: ast.ClassDef, mutated: set[str]) -> str:
+    """The receiver of ``self.scale.n_levels.item()`` (also ``.tolist()``, ``.numpy()``, ``.cpu()``) when it is a
+    tensor of the module itself that no method but ``__init__`` changes, as written; "" otherwise."""
+    fn = call.func
+    if not (isinstance(fn, ast.Attribute) and fn.attr in METHODS and isinstance(fn.value, ast.Attribute)):
+        return ""
+    first = _self_chain(fn.value)
+    return ast.unparse(fn.value) if first and first not in mutated else ""
 
 
 def _typed_not_tensor(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
