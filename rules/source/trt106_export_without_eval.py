@@ -28,7 +28,11 @@ class ExportWithoutEval(SourceRule):
     attributes are left alone (the caller may have switched them), and so is a wrapper built around a model that
     was already put in eval mode, or a wrapper class of the file whose `__init__` adds no `torch.nn` layer of its
     own and holds models made elsewhere (returned by `.deploy()`/`.eval()`, or taken from another object such as
-    `YOLO(path).model`): their mode was decided where they were made. `torch_tensorrt.dynamo.compile` and
+    `YOLO(path).model`): their mode was decided where they were made. A wrapper class whose `__init__` builds
+    nothing (no layer, no model: it only stores what it is given) has the mode of what it holds, so one around a
+    loader's result (`Postnet(load_and_setup_model(...))`) or around the calling object (`Temp(self)` in a
+    predictor's export method) is left alone too; around a model built fresh in the same scope it is reported.
+    `torch_tensorrt.dynamo.compile` and
     `torch_tensorrt.ts.compile` take a program that was exported already (an `ExportedProgram`, a
     `ScriptModule`): the call that exported it is the one checked.
     What each exporter does with the mode was measured with torch 2.14.1 (`tests/test_claims_with_torch.py`):
@@ -252,6 +256,7 @@ def _wraps_eval_model(src: SourceFile, call: ast.Call, ctor: ast.Call) -> bool:
     params = set()
     if scope is not None:
         params = {a.arg for a in (*scope.node.args.posonlyargs, *scope.node.args.args, *scope.node.args.kwonlyargs)}
+    plain = _plain_wrapper(src, ctor)
     pairs: list[tuple[str | None, ast.AST]] = [*((None, a) for a in ctor.args),
                                                *((k.arg, k.value) for k in ctor.keywords)]
     for kw, arg in pairs:
@@ -264,6 +269,9 @@ def _wraps_eval_model(src: SourceFile, call: ast.Call, ctor: ast.Call) -> bool:
             if state == "eval":
                 return True
             named_model = any(w in name.lower() for name in (text.rsplit(".", 1)[-1], kw or "") for w in _MODEL_WORDS)
+            if plain and state != "fresh" and (text == "self" or isinstance(arg, ast.Attribute)
+                                               or (arg.id in params and not bound) or (bound and state == "unknown")):
+                return True  # a wrapper that builds nothing, around an object made elsewhere (``Temp(self)``)
             # a parameter or attribute, or the result of a helper, registry or lookup (``sam_registry[k](...)``):
             # the mode was decided where the model was made, as for that value exported directly
             from_elsewhere = isinstance(arg, ast.Attribute) or (arg.id in params and not bound) \
@@ -271,6 +279,25 @@ def _wraps_eval_model(src: SourceFile, call: ast.Call, ctor: ast.Call) -> bool:
             if named_model and from_elsewhere:
                 return True
     return False
+
+
+def _plain_wrapper(src: SourceFile, ctor: ast.Call) -> bool:
+    """``Wrapper(...)`` of a class of this file whose ``__init__`` builds nothing (no ``torch.nn`` layer, no
+    constructor call): it only holds what it is given, so its mode is that of what it holds (a forward that calls
+    ``self.parent.encode(...)`` or ``self.tacotron2.postnet``)."""
+    if not isinstance(ctor.func, ast.Name):
+        return False
+    cls = next((c for c in src.classes if c.name == ctor.func.id), None)
+    init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None) \
+        if cls is not None else None
+    if init is None:
+        return False
+    for n in ast.walk(init):
+        if not isinstance(n, ast.Call) or (isinstance(n.func, ast.Attribute) and n.func.attr == "__init__"):
+            continue
+        if _builds_model(src, n) or any(q.startswith("torch.nn.") for q in src.qualnames(n.func)):
+            return False
+    return True
 
 
 # methods that hand back a model switched to inference: RT-DETR's ``deploy()`` calls ``self.eval()``
