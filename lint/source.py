@@ -812,6 +812,9 @@ class SourceFile:
             if any(isinstance(v, ast.Constant) and isinstance(v.value, (str, bytes))
                    for v in [e.left, *e.comparators]):  # type: ignore[attr-defined]
                 return Kind.PY  # ``mode == "ema"``: a string is never a tensor, nor compared with one
+            if any(isinstance(v, ast.Constant) and v.value is None
+                   for v in [e.left, *e.comparators]):  # type: ignore[attr-defined]
+                return Kind.PY  # ``x != None``: a tensor compared with None gives a Python bool (torch 2.14.1)
             return max(self.kind(v, kinds) for v in [e.left, *e.comparators])  # type: ignore[attr-defined]
         if t is ast.IfExp:
             return max(self.kind(e.body, kinds), self.kind(e.orelse, kinds))  # type: ignore[attr-defined]

@@ -73,6 +73,30 @@ def test_scripted_function_keeps_its_branch_in_a_trace() -> None:
         torch.export.export(summer, (evens,))
 
 
+def test_tensor_compared_with_none_is_a_python_bool(tmp_path: Path) -> None:
+    """TRT101 takes `x != None` for a None check: on a tensor it gives a Python bool, and a trace of a module that
+    branches on it keeps the same branch for every input without a TracerWarning."""
+    torch = require("torch")
+    t = torch.zeros(3)
+    assert (t != None) is True and (t == None) is False  # noqa: E711
+    path = tmp_path / "none_check.py"
+    path.write_text("import torch.nn as nn\n\n\nclass M(nn.Module):\n    def forward(self, x):\n"
+                    "        if x != None:\n            return x + 1\n        return x\n")
+    assert _codes(path) == []
+
+    class M(torch.nn.Module):
+        def forward(self, x):
+            if x != None:  # noqa: E711
+                return x + 1
+            return x
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        traced = torch.jit.trace(M(), t)
+    assert not [w for w in caught if "TracerWarning" in type(w.message).__name__]
+    assert torch.equal(traced(-t), -t + 1)
+
+
 def test_item_of_a_module_buffer() -> None:
     """TRT102 (note for the module's own, unchanged tensor): the trace keeps the buffer's value, which is right;
     torch.export refuses the read where the value sizes a tensor."""

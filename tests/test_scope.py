@@ -254,3 +254,59 @@ def test_the_function_that_exports_is_in_the_reach(tmp_path: Path) -> None:
     (tmp_path / "export.py").write_text(WRAP_EXPORT.split("def main(cfg)")[0] + "def main_known" +
                                         WRAP_EXPORT.split("def main_known")[1])
     assert _findings("--isolated", ".", cwd=tmp_path) == [("model.py", 8, "TRT102")]
+
+
+AUGMENT = """\
+import torch
+import torch.nn as nn
+
+
+class GaussianBlur(nn.Module):
+    def __init__(self, sigma):
+        super().__init__()
+        self.sigma = sigma
+
+    def forward(self, img):
+        sigma = torch.empty(1).uniform_(*self.sigma).item()
+        return img * sigma
+
+
+class Normalize(nn.Module):
+    def forward(self, img):
+        return img / img.max().item()
+"""
+
+
+def test_random_modules_of_a_transforms_package_are_augmentations(tmp_path: Path) -> None:
+    # GaussianBlur draws a random sigma: an augmentation in transforms/, model code in models/; Normalize draws
+    # nothing and is linted in both
+    for rel in ("transforms/blur.py", "models/blur.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(AUGMENT)
+    got = _findings("--isolated", ".", cwd=tmp_path)
+    assert sorted(got) == [("blur.py", 11, "TRT102"), ("blur.py", 17, "TRT102"), ("blur.py", 17, "TRT102")]
+    r = run_cli("check", "--isolated", "--show-scope", "transforms/blur.py", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert "excluded  class GaussianBlur (line 5): training-only: a random data augmentation (defined in a " \
+           "transforms module, its forward draws random numbers)" in r.out
+    assert "exported  class Normalize (line 15)" in r.out
+
+
+def test_show_scope_explains_eager_wrappers_and_untaken_branches() -> None:
+    r = run_cli("check", "--isolated", "--show-scope", str(FIXTURES / "source" / "trt1xx_wrappers_clean.py"))
+    assert r.code == 0, r.err
+    out = r.out
+    assert "excluded  class OrientationPredictor (line 11): an inference predictor (by its name; `model.eval()` in " \
+           "__init__ puts the model it holds in eval mode)" in out
+    assert "excluded  class TrackerPredictor (line 21): an inference predictor (by its name; forward runs under " \
+           "@torch.no_grad)" in out
+    assert "excluded  class SegTrainWrapper (line 32): training-only: a training wrapper (by its name)" in out
+    assert "excluded  class SSIM (line 38): an evaluation metric (by its name)" in out
+    assert "excluded  class SiftExtractor (line 45): classical vision on the host: it runs `cv2.SIFT_create`" in out
+    assert "skipped what follows `if` at line 66 (the exported side leaves the function): the module's export " \
+           "switch (self.exportable)" in out
+    assert "skipped else-branch of `if` at line 73: a fallback for torch older than 1.8" in out
+    assert "skipped body of `if` at line 78: a branch for the mps device, not the one an export runs on (through " \
+           "`x_is_mps`)" in out
+    assert "skipped what follows `if` at line 90 (the exported side leaves the function): training-only branch " \
+           "(self.training), unless self.active_on_eval keeps training behaviour on at eval" in out

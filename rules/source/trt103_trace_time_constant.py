@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from trtlint.finding import Finding, Severity
@@ -34,8 +35,9 @@ class TraceTimeConstant(SourceRule):
     unrolls for the example's size; and (as warnings) a shape turned into a tensor with
     `torch.tensor(x.size())`/`torch.tensor(x.shape)`, which tracing records as a constant (torch warns "torch.tensor
     results are registered as constants in the trace"). Randomness behind a training or configuration switch
-    (`if self.style_mode == "mix" and random.random() < p:`, a draw read only under `self.training`, or a draw in a
-    class that gates its randomness with a switch elsewhere) is a note: whether the switch is off at export is
+    (`if self.style_mode == "mix" and random.random() < p:`, a draw read only under `self.training`, a draw in a
+    class that gates its randomness with a switch elsewhere, or one under a parameter named as a training or
+    augmentation switch, `if augment:`) is a note: whether the switch is off at export is
     configuration the linter cannot see; so is a draw that only fills the default of an optional argument
     (`if inject_index is None: inject_index = random.randint(...)`): an export that passes the argument draws
     nothing. Loops in a `@torch.jit.script` function are compiled, not unrolled, and are not reported. Code that
@@ -190,6 +192,23 @@ def _switch(test: ast.AST) -> str:
     return ""
 
 
+# parameters that switch training-time augmentation on (``augment=self.cape_augment`` passed only in training)
+_AUGMENT_PARAM = re.compile(r"^(is_)?(train|training|augment|augmentation|augmented|do_augment|use_augment)$")
+
+
+def _param_switch(fn: ast.AST, test: ast.AST) -> str:
+    """A parameter of ``fn`` named as a training or augmentation switch (``if augment:``) that a test reads,
+    or ""."""
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return ""
+    a = fn.args
+    names = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)}
+    for n in ast.walk(test):
+        if isinstance(n, ast.Name) and n.id in names and _AUGMENT_PARAM.match(n.id):
+            return f"the parameter `{n.id}`"
+    return ""
+
+
 def _switch_of(fn: ast.AST, call: ast.AST, parents: dict[int, ast.AST]) -> str:
     """The switch that gates a random draw: a ``self.`` attribute read by a test around it (or beside it in an
     ``and``), or, for a draw bound to a name (``p = random.uniform(0, 1)``), by every test that reads the name
@@ -198,7 +217,7 @@ def _switch_of(fn: ast.AST, call: ast.AST, parents: dict[int, ast.AST]) -> str:
     node = parents.get(id(call))
     while node is not None and node is not fn:
         if isinstance(node, (ast.If, ast.IfExp, ast.While)):
-            sw = _switch(node.test)
+            sw = _switch(node.test) or _param_switch(fn, node.test)
             if sw:
                 return sw
         elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
