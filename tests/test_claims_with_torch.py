@@ -244,6 +244,40 @@ def test_trt106_per_exporter(tmp_path: Path) -> None:
     assert not traced(x).any()  # the trace recorded the training-mode branch
 
 
+def test_trt106_dynamo_export_of_a_model_without_dropout(tmp_path: Path) -> None:
+    """TRT106 is quiet on a fresh model of convolutions, BatchNorm and ReLU exported by the dynamo ONNX exporter:
+    the graph it records in training mode uses BatchNorm's running statistics, as eval mode does; a trace does
+    not (batch statistics)."""
+    torch = require("torch")
+    require("onnxscript")
+    np = require("numpy")
+    path = FIXTURES / "source" / "trt106_mode_free_clean.py"
+    assert _codes(path) == []
+    spec = importlib.util.spec_from_file_location("mode_free_fixture", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # the test runs it; trtlint never does
+    torch.manual_seed(0)
+    model = mod.TinyDetector()
+    bn = model.body[1]
+    with torch.no_grad():
+        bn.running_mean.fill_(0.5)
+        bn.running_var.fill_(4.0)
+    x = torch.randn(2, 3, 32, 32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), str(tmp_path / "tiny.onnx"), dynamo=True)
+    assert model.training
+    got = ort_run(tmp_path / "tiny.onnx", x.numpy())
+    with torch.no_grad():
+        want = model.eval()(x).numpy()
+    assert np.allclose(got, want, atol=1e-5)  # the eval-mode output
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(model.train(), x, check_trace=False)
+    with torch.no_grad():
+        assert not np.allclose(traced(x).numpy(), model.eval()(x).numpy(), atol=1e-3)  # batch statistics
+
+
 def test_trt107_claims_per_exporter(tmp_path: Path) -> None:
     """TRT107: outputs left out of dynamic_axes still come out dynamic (both exporters of torch 2.14); an
     unmatched key is ignored by the TorchScript exporter (axis static) and stops the dynamo exporter."""

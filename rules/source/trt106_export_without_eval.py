@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from trtlint.analysis import EXPORTERS, TAKES_EXPORTED
@@ -43,7 +44,9 @@ class ExportWithoutEval(SourceRule):
     - `torch.onnx.export` with the dynamo exporter (`dynamo=True`, the default from torch 2.9) keeps the model in
       training mode: Dropout stays active and `if self.training:` branches take the training path (BatchNorm is
       exported with its running statistics). An error when the target's torch (or `dynamo=True`) selects it, a
-      warning when the target names no torch.
+      warning when the target names no torch. Not reported for a model built from a class of the run whose
+      classes the run shows in full (no model-zoo import, only plain `torch.nn` layers besides its own) and
+      none has a Dropout, drop-path, `self.training` branch or `.train()` call: its graph is the eval graph.
     `torch.jit.script` is reported as a note: scripting keeps both modes (the branch on `self.training` stays
     in the graph), so the mode only matters when the scripted module is later saved or exported.
 
@@ -114,6 +117,10 @@ class ExportWithoutEval(SourceRule):
                 consequence = (f"`{api}` records the training-mode behaviour (active Dropout, BatchNorm on batch "
                                "statistics, `self.training` branches) into the graph")
             problem = self._problem(src, call, model)
+            if problem and api == "torch.onnx.export" and mode == "EVAL":
+                cls = _model_class(src, call, model)
+                if cls and _mode_free(src, cls):
+                    continue  # no Dropout, no training branch: the dynamo exporter's graph is the eval graph
             if problem:
                 yield self.finding(
                     f"{problem}; {consequence}",
@@ -158,6 +165,77 @@ class ExportWithoutEval(SourceRule):
             return (f"`{sub}` is a submodule of `{target}` (bound at line {where}), which is never switched to eval mode"
                     if sub else f"`{target}` (bound at line {where}) is never switched to eval mode")
         return ""
+
+
+# what behaves differently in training mode apart from BatchNorm (which the dynamo ONNX exporter records with its
+# running statistics, measured with torch 2.14.1): Dropout and its kin, ``self.training`` branches, ``.train()``
+_MODE_DEPENDENT = re.compile(r"dropout|drop_?path|drop_?block|stochastic_?depth|layer_?drop|\.training\b|"
+                             r"\.train\(|rrelu", re.IGNORECASE)
+# a file that imports a model zoo may build a network whose layers the run does not show
+_ZOO_IMPORT = re.compile(r"^\s*(from|import)\s+(torchvision|timm|transformers|torch\.hub|diffusers|mmdet|mmcv|"
+                         r"mmengine|pretrainedmodels|efficientnet_pytorch|segmentation_models_pytorch)\b",
+                         re.MULTILINE)
+# torch.nn layers that compute the same in both modes (BatchNorm: see above); any other class the run does not
+# define makes the answer unknown
+_MODE_FREE_LAYERS = frozenset({
+    "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Linear", "Bilinear",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "GroupNorm", "LayerNorm", "InstanceNorm1d",
+    "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU",
+    "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Hardswish", "Hardsigmoid", "Hardtanh", "Softmax",
+    "LogSoftmax", "Softplus", "Identity", "Sequential", "ModuleList", "ModuleDict", "MaxPool1d", "MaxPool2d",
+    "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Upsample", "UpsamplingNearest2d",
+    "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "Flatten", "Unflatten", "Embedding", "ZeroPad2d",
+    "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "Parameter", "Tensor", "Module",
+    "ValueError", "TypeError", "RuntimeError", "NotImplementedError", "AssertionError", "KeyError", "OrderedDict",
+})
+
+
+def _model_class(src: SourceFile, call: ast.Call, model: ast.expr) -> str:
+    """The class a model passed to an exporter was built from in the same scope (``Detector`` for
+    ``model = Detector(80, 3).to(dev)`` or ``Detector(...)`` passed in), "" when not a constructor call."""
+    value: ast.AST | None = model
+    if isinstance(model, ast.Name):
+        value = None
+        scope = enclosing_function(src, call)
+        for node in scope_nodes(src, scope):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and before(node, call) and _assigns(node, model.id):
+                value = node.value
+    inner = _strip_moves(value) if value is not None else None
+    if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id[:1].isupper():
+        return inner.func.id
+    return ""
+
+
+def _mode_free(src: SourceFile, name: str) -> bool:
+    """Whether the run shows every class the model ``name`` is built from (its body's calls and bases, through
+    the run) and none has a Dropout, a ``self.training`` branch or a ``.train()`` call: its graph is then the
+    same in both modes for an exporter that records BatchNorm with its running statistics. False when a class is
+    not in the run (other than plain ``torch.nn`` layers) or a file imports a model zoo."""
+    index = src.index
+    if index is None or name not in index.blocks:
+        return False
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        blocks = index.blocks.get(n)
+        if not blocks:
+            if n[:1].isupper() and n not in _MODE_FREE_LAYERS:
+                return False  # a class the run does not define: its layers are out of sight
+            continue
+        for b in blocks:
+            text = b._text[b._start:b._end]
+            if _MODE_DEPENDENT.search(text) or _ZOO_IMPORT.search(b._text):
+                return False
+            if any(c.startswith(("build_", "create_", "make_", "get_")) and c not in index.blocks for c in b.calls):
+                return False
+            todo.extend(b.calls)
+            todo.extend(base.rsplit(".", 1)[-1] for base in b.bases)
+    return True
 
 
 def _training_kw(call: ast.Call) -> str | None:
