@@ -424,8 +424,8 @@ def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[
         inner = _classify(src, test.operand, params)
         return (not inner[0], inner[1]) if inner is not None else None
     if isinstance(test, ast.BoolOp):
-        for v in test.values:
-            inner = _classify(src, v, params)
+        decided = [_classify(src, v, params) for v in test.values]
+        for inner in decided:
             if inner is None:
                 continue
             # ``a and b``: when a is false at export, the body never runs; ``a or b``: when a is true it always does
@@ -436,7 +436,6 @@ def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[
         if isinstance(test.op, ast.And):
             # ``not self.training and not self.active_on_eval``: in eval mode the body runs unless a switch of the
             # module asks for training behaviour at eval too (an opt-in that is off by default)
-            decided = [_classify(src, v, params) for v in test.values]
             if any(d is not None and d[0] is True and d[1].startswith("training-only") for d in decided) and all(
                     d is not None or _negated_switch(v) for v, d in zip(test.values, decided)):
                 why = next(d[1] for d in decided if d is not None and d[0] is True)
@@ -446,8 +445,13 @@ def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[
         return None
     if isinstance(test, ast.Name) and not params & {test.id}:
         bound = _bound_flag(src, test.id)
-        if bound is not None:
-            inner = _classify(src, bound, params)
+        busy: set[str] = src.cache.setdefault(("flags-busy",), set())  # type: ignore[assignment]
+        if bound is not None and test.id not in busy:  # ``a = b and c; b = a or d`` must not recurse forever
+            busy.add(test.id)
+            try:
+                inner = _classify(src, bound, params)
+            finally:
+                busy.discard(test.id)
             if inner is not None:
                 return inner[0], f"{inner[1]} (through `{test.id}`)"
     version = _torch_version_test(src, test)
