@@ -310,3 +310,14 @@ def test_show_scope_explains_eager_wrappers_and_untaken_branches() -> None:
            "`x_is_mps`)" in out
     assert "skipped what follows `if` at line 90 (the exported side leaves the function): training-only branch " \
            "(self.training), unless self.active_on_eval keeps training behaviour on at eval" in out
+
+
+def test_classes_of_metrics_modules_are_not_model_code(tmp_path: Path) -> None:
+    # the same scoring module is a metric in metrics/ or ssim_metric.py, model code in models/
+    for rel in ("metrics/score.py", "utils/ssim_metric.py", "models/score.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(AUGMENT)
+    got = _findings("--isolated", ".", cwd=tmp_path)
+    assert sorted(got) == [("score.py", 11, "TRT102"), ("score.py", 17, "TRT102")]
+    r = run_cli("check", "--isolated", "--show-scope", "metrics/score.py", cwd=tmp_path)
+    assert "excluded  class Normalize (line 15): an evaluation metric (defined in a metrics module)" in r.out

@@ -95,6 +95,8 @@ NO_GRAD_DECORATORS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.
 TRAIN_WRAPPER = re.compile(r"Train(er|ing)?(?![a-z])")
 # image-quality metrics used for evaluation or as loss terms (``SSIM``, ``MS_SSIM``, ``PSNR``, ``*Metric``)
 METRIC_CLASS = re.compile(r"SSIM$|^PSNR$|Metrics?$")
+# a module of a package or file of metrics (``metrics/``, ``metric.py``, ``ssim_metrics.py``)
+METRIC_PATH = re.compile(r"(^|/)(\w+_)?metrics?(/|\.py$)")
 # classical computer vision on the host: a forward that calls these runs OpenCV/COLMAP/SciPy on NumPy arrays,
 # there is no network graph to export (``cv2.dnn`` is a runtime, decided before)
 HOST_VISION = ("cv2", "pycolmap", "skimage", "scipy.ndimage", "scipy.signal", "kornia_rs")
@@ -168,6 +170,9 @@ class FileScope:
             return Decision(False, "training-only: a training wrapper (by its name): its forward is a training step")
         if METRIC_CLASS.search(cls.name):
             return Decision(False, "an evaluation metric (by its name): it scores outputs, it is not network code")
+        if METRIC_PATH.search(_project_path(self.src.path)):
+            return Decision(False, "an evaluation metric (defined in a metrics module): it scores outputs, it is not "
+                            "network code")
         if TRANSFORMS_PATH.search(_project_path(self.src.path)) and self._draws_random(cls):
             return Decision(False, "training-only: a random data augmentation (defined in a transforms module, its "
                             "forward draws random numbers)")
@@ -176,6 +181,11 @@ class FileScope:
             if why:
                 return Decision(False, f"an inference predictor (by its name; {why}): eager glue around a model, "
                                 "which is what gets exported")
+        else:
+            why = self._predictor(cls, both=True)
+            if why:
+                return Decision(False, f"an eager inference wrapper ({why}): glue around a model, which is what "
+                                "gets exported")
         if PREPROCESSOR.search(cls.name) or any(PREPROCESSOR.search(q.rsplit(".", 1)[-1]) for q in quals) \
                 or PREPROCESSOR_PATH.search(_project_path(self.src.path)):
             return Decision(False, "a data preprocessor (mmengine's BaseDataPreprocessor family): it prepares the "
@@ -225,22 +235,27 @@ class FileScope:
                     return True
         return False
 
-    def _predictor(self, cls: ast.ClassDef) -> str:
-        """Why a ``*Predictor`` class is an eager wrapper ("" if nothing says so): its ``__init__`` puts a model it
+    def _predictor(self, cls: ast.ClassDef, both: bool = False) -> str:
+        """Why a class is an eager inference wrapper ("" if nothing says so): its ``__init__`` puts a model it
         holds in eval mode (``self.model = model.eval()``, ``self.model.eval()``), or its ``forward`` runs under
-        ``@torch.no_grad()``/``@torch.inference_mode()``. A network head named ``*Predictor`` (torchvision's
-        ``FastRCNNPredictor``) does neither."""
+        ``@torch.no_grad()``/``@torch.inference_mode()``; with ``both``, the two together (for a class not named
+        ``*Predictor``). A network head named ``*Predictor`` (torchvision's ``FastRCNNPredictor``) does neither."""
+        held = ""
         for n in cls.body:
             if isinstance(n, ast.FunctionDef) and n.name == "__init__":
                 for c in ast.walk(n):
                     if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == "eval" \
                             and not c.args and not (isinstance(c.func.value, ast.Name) and c.func.value.id == "self"):
-                        return f"`{ast.unparse(c)}` in __init__ puts the model it holds in eval mode"
+                        held = f"`{ast.unparse(c)}` in __init__ puts the model it holds in eval mode"
+                        break
+        if held and not both:
+            return held
         fwd = _forward_of(cls)
         for dec in fwd.decorator_list if fwd is not None else []:
             target = dec.func if isinstance(dec, ast.Call) else dec
             if self.src.qualnames(target) & NO_GRAD_DECORATORS:
-                return f"forward runs under @{ast.unparse(target)}"
+                grad = f"forward runs under @{ast.unparse(target)}"
+                return grad if not both else (f"{held}, {grad}" if held else "")
         return ""
 
     def _host_vision(self, cls: ast.ClassDef) -> str:
