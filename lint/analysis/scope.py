@@ -75,8 +75,8 @@ OTHER_RUNTIMES = frozenset({"openvino", "ncnn", "coreml", "tflite", "tfjs", "edg
                             "saved_model", "paddle", "paddlelite"})
 # a module's own export switch (``self.deploy_mode = True`` in a ``deploy()`` method, YOLO's ``self.export``): the
 # side the switch selects is what an export records, what follows its ``return`` is eager post-processing
-EXPORT_SWITCH = re.compile(r"^(is_|in_)?(deploy|deploying|export|exporting|exportable|onnx_export|export_onnx|"
-                           r"trt_export)(_mode)?$")
+EXPORT_SWITCH = re.compile(r"^(is_|in_|for_|do_)?(deploy|deploying|deployed|export|exporting|exported|exportable|"
+                           r"onnx_export|export_onnx|trt_export|export_trt)(_mode)?$|^(is_|for_)onnx$|^onnx_mode$")
 # a host-offload switch (``self.cpu_cache`` for long clips on CUDA): a memory-saving path that parks tensors on the
 # host; an export (one example input, on one device) does not take it
 HOST_OFFLOAD = re.compile(r"cpu_cache|offload")
