@@ -71,11 +71,14 @@ class HostSyncInForward(SourceRule):
     requires_text = ("forward",)
 
     def check(self, src: SourceFile) -> Iterator[Finding]:
+        mutated_of: dict[int, set[str]] = {}  # per class: the attributes its methods change
         for f in src.forward_functions():
             kinds = src.kinds(f)
             where = f"`{f.node.name}`" + ("" if f.node.name == "forward" else " (called from forward)")
             typed = _typed_not_tensor(f.node)
-            mutated = _mutated_attrs(f.cls) if f.cls is not None else set()
+            if f.cls is not None and id(f.cls) not in mutated_of:
+                mutated_of[id(f.cls)] = _mutated_attrs(f.cls)
+            mutated = mutated_of.get(id(f.cls), set()) if f.cls is not None else set()
             # lengths handed to pack_padded_sequence must be on the CPU (torch's documented requirement): the move
             # is an op of the trace and freezes nothing
             packed = {id(a) for c in src.walk_function(f) if isinstance(c, ast.Call)
