@@ -118,6 +118,35 @@ def test_item_of_a_module_buffer() -> None:
         torch.export.export(norm, (x,))
 
 
+def test_cpu_copy_is_an_op_of_the_trace(tmp_path: Path) -> None:
+    """TRT102 (note for a bare `.cpu()`): the trace records the copy as an op, so the traced module follows new
+    inputs, and the ONNX graph holds no constant of the value (on an H100 with CUDA, torch 2.11, the same: a
+    no-op Cast in the TorchScript exporter's graph, nothing in the dynamo exporter's)."""
+    torch = require("torch")
+    onnx = require("onnx")
+    src = tmp_path / "m.py"
+    src.write_text("import torch\n\n\nclass Host(torch.nn.Module):\n    def forward(self, x):\n"
+                   "        return (x * 2).cpu() + 1\n")
+    r = run_cli("check", "--isolated", "--output-format", "json", str(src))
+    assert [(f["line"], f["code"], f["severity"]) for f in json.loads(r.out)] == [(6, "TRT102", "note")]
+    spec = importlib.util.spec_from_file_location("host_fixture", src)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    m, x, y = mod.Host().eval(), torch.randn(2, 3), torch.randn(2, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(m, x)
+    assert torch.equal(traced(y), m(y))
+    import io
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(m, (x,), buf, dynamo=False)
+    g = onnx.load_from_string(buf.getvalue()).graph
+    assert not g.initializer and {n.op_type for n in g.node} <= {"Constant", "Mul", "Add", "Cast"}
+
+
 def test_item_is_frozen_by_tracing(tmp_path: Path) -> None:
     """TRT102: a value read with .item() in forward is a constant of the trace."""
     torch = require("torch")

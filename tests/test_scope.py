@@ -89,6 +89,30 @@ def test_export_roots_limit_the_scope_to_their_reach(tmp_path: Path) -> None:
     assert "excluded  class Runner (line 11): not an nn.Module (bases Helper)" in r.out
 
 
+SCRIPTED_HELPER = """\
+import torch
+
+
+def dice_loss(inputs, targets):
+    return 1 - (2 * (inputs * targets).sum() + 1) / (inputs.sum() + targets.sum() + 1)
+
+
+dice_loss_jit = torch.jit.script(dice_loss)
+"""
+
+
+def test_a_scripted_helper_function_is_not_an_export_root(tmp_path: Path) -> None:
+    # torch.jit.script(dice_loss) compiles a helper: the models of the run stay in scope
+    _tree(tmp_path)
+    (tmp_path / "pkg" / "criterion.py").write_text(SCRIPTED_HELPER)
+    assert _findings("--isolated", ".", cwd=tmp_path) == [("model.py", 8, "TRT102"), ("other.py", 6, "TRT102")]
+    r = run_cli("check", "--isolated", "--show-scope", ".", cwd=tmp_path)
+    assert "export roots: none found" in r.out
+    # scripting a model is still an export root, and limits the scope to its reach
+    (tmp_path / "export.py").write_text("import torch\nfrom pkg.model import Net\n\nts = torch.jit.script(Net())\n")
+    assert _findings("--isolated", ".", cwd=tmp_path) == [("model.py", 8, "TRT102")]
+
+
 def test_models_in_the_configuration_are_roots(tmp_path: Path) -> None:
     _tree(tmp_path)
     (tmp_path / "pyproject.toml").write_text('[tool.trtlint]\nmodels = ["pkg.other:Other"]\n')

@@ -306,6 +306,9 @@ def find_roots(path: str, text: str, tree: ast.Module | None = None) -> list[Roo
             return []
     imports = _imports(tree)
     roots: list[Root] = []
+    # functions of the file: ``torch.jit.script(dice_loss)`` compiles a helper (a loss, a kernel), it does not
+    # export a model, and must not narrow the reach to that helper
+    functions = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     scopes: list[list[ast.stmt]] = [tree.body] + [n.body for n in ast.walk(tree)
                                                   if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     for body in scopes:
@@ -330,6 +333,9 @@ def find_roots(path: str, text: str, tree: ast.Module | None = None) -> list[Roo
             arg = call.args[0] if call.args else next((k.value for k in call.keywords
                                                         if k.arg in ("model", "mod", "obj", "module", "f")), None)
             if arg is None:
+                continue
+            if via == "torch.jit.script" and isinstance(arg, ast.Name) and arg.id in functions \
+                    and arg.id not in assigns:
                 continue
             name, method = _resolve_model(arg, call.lineno, assigns, 0)
             roots.append(Root(name, path, call.lineno, via, ast.unparse(arg)[:80], method))

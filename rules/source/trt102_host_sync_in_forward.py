@@ -34,6 +34,10 @@ class HostSyncInForward(SourceRule):
     A read of the module's own tensor (`self.scale.n_levels.item()`: a buffer or configuration tensor that no
     method but `__init__` assigns or changes in place) is a note: the trace records its current value, which is
     the right one while it stays fixed; torch.export refuses it where the value sizes a tensor (torch 2.14.1).
+    A bare device copy (`.cpu()`, `.to("cpu")`) is a note too: it syncs the stream in PyTorch, but a trace
+    records it as an op (the traced module follows new inputs), the TorchScript ONNX exporter writes a no-op
+    `Cast` and the dynamo exporter nothing (measured on an H100 with torch 2.11); what freezes a value is reading
+    it (`.numpy()`, `.item()`, `.tolist()`, `float(t)`), reported where it happens.
 
     ## Why it matters for TensorRT
     `torch.jit.trace` and the TorchScript ONNX exporter record the value read on the host as a constant: the
@@ -67,11 +71,14 @@ class HostSyncInForward(SourceRule):
     requires_text = ("forward",)
 
     def check(self, src: SourceFile) -> Iterator[Finding]:
+        mutated_of: dict[int, set[str]] = {}  # per class: the attributes its methods change
         for f in src.forward_functions():
             kinds = src.kinds(f)
             where = f"`{f.node.name}`" + ("" if f.node.name == "forward" else " (called from forward)")
             typed = _typed_not_tensor(f.node)
-            mutated = _mutated_attrs(f.cls) if f.cls is not None else set()
+            if f.cls is not None and id(f.cls) not in mutated_of:
+                mutated_of[id(f.cls)] = _mutated_attrs(f.cls)
+            mutated = mutated_of.get(id(f.cls), set()) if f.cls is not None else set()
             # lengths handed to pack_padded_sequence must be on the CPU (torch's documented requirement): the move
             # is an op of the trace and freezes nothing
             packed = {id(a) for c in src.walk_function(f) if isinstance(c, ast.Call)
@@ -96,6 +103,18 @@ class HostSyncInForward(SourceRule):
                         src.path, *src.pos(node), severity=Severity.NOTE,
                         hint="keep the value as a Python attribute set in __init__ (or register it as a buffer "
                         "and use it as a tensor) if torch.export must take this forward",
+                    )
+                    continue
+                if what and _is_cpu_move(src, node):
+                    # measured on an H100 (torch 2.11, CUDA): a trace records the copy as an op (aten::to), the
+                    # traced module follows new inputs; the TorchScript ONNX exporter writes a no-op Cast, the
+                    # dynamo exporter nothing. What breaks a trace is reading the values (.numpy(), .item()), which
+                    # is reported where it happens.
+                    yield self.finding(
+                        f"{what} in {where}: the GPU stream syncs and what follows runs on the CPU in PyTorch; an "
+                        "export records it as a device copy (nothing in ONNX), not as a constant",
+                        src.path, *src.pos(node), severity=Severity.NOTE,
+                        hint="keep tensors on the device inside forward; move results to the host after the call",
                     )
                     continue
                 if what:
@@ -132,6 +151,15 @@ class HostSyncInForward(SourceRule):
             if k == Kind.HOST or (k == Kind.TENSOR and "torch.tensor" in names):
                 return f"`{src.segment(fn)}(...)` of tensor values round-trips through the host"
         return ""
+
+
+def _is_cpu_move(src: SourceFile, call: ast.Call) -> bool:
+    """``t.cpu()`` or ``t.to("cpu")``: a device copy, not a read of the values."""
+    fn = call.func
+    if not isinstance(fn, ast.Attribute):
+        return False
+    return (fn.attr == "cpu" and not call.args) or (fn.attr == "to" and bool(call.args)
+                                                     and _is_cpu_literal(src, call.args[0]))
 
 
 def _self_chain(node: ast.expr) -> str:
