@@ -812,6 +812,9 @@ class SourceFile:
             if any(isinstance(v, ast.Constant) and isinstance(v.value, (str, bytes))
                    for v in [e.left, *e.comparators]):  # type: ignore[attr-defined]
                 return Kind.PY  # ``mode == "ema"``: a string is never a tensor, nor compared with one
+            if any(isinstance(v, ast.Constant) and v.value is None
+                   for v in [e.left, *e.comparators]):  # type: ignore[attr-defined]
+                return Kind.PY  # ``x != None``: a tensor compared with None gives a Python bool (torch 2.14.1)
             return max(self.kind(v, kinds) for v in [e.left, *e.comparators])  # type: ignore[attr-defined]
         if t is ast.IfExp:
             return max(self.kind(e.body, kinds), self.kind(e.orelse, kinds))  # type: ignore[attr-defined]
@@ -904,6 +907,8 @@ class SourceFile:
                 return Kind.PY
             if any(n.rsplit(".", 1)[-1].startswith(("is_", "get_")) for n in names):
                 return Kind.PY
+            if names & {"torch.tensor", "torch.as_tensor"} and call.args and _module_constant(call.args[0]):
+                return Kind.PY  # ``torch.as_tensor(self.max_len)``: a constant of the module, as in the trace
             return Kind.TENSOR
         # a method or function of this file: what its ``return`` statements give
         local = self._local_callee(fn, kinds)
@@ -930,6 +935,24 @@ def _join(a: dict[str, Kind] | None, b: dict[str, Kind] | None) -> dict[str, Kin
         if v > out.get(k, Kind.PY):
             out[k] = v
     return out
+
+
+def _module_constant(node: ast.AST) -> bool:
+    """Literals and the module's own attributes (``3``, ``self.max_len``, ``[self.h, self.w]``,
+    ``self.n + 1``): what a tensor built from them holds is fixed at export, whatever the input."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Attribute):
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id == "self"
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_module_constant(e) for e in node.elts)
+    if isinstance(node, ast.BinOp):
+        return _module_constant(node.left) and _module_constant(node.right)
+    if isinstance(node, ast.UnaryOp):
+        return _module_constant(node.operand)
+    return False
 
 
 def _rooted_at_self(node: ast.AST) -> bool:

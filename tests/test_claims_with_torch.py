@@ -34,6 +34,119 @@ def test_trace_keeps_one_branch() -> None:
     assert not torch.equal(traced(low), low)  # traced: the linear layer, always
 
 
+def test_scripted_function_keeps_its_branch_in_a_trace() -> None:
+    """TRT101 (note in a @torch.jit.script function): the trace of a module that calls a scripted function keeps
+    its data-dependent branch, and so does the TorchScript ONNX exporter (an ONNX If); torch.export does not."""
+    torch = require("torch")
+    path = FIXTURES / "source" / "trt1xx_training_code.py"
+    r = run_cli("check", "--isolated", "--output-format", "json", str(path))
+    found = {(f["line"], f["code"], f["severity"]) for f in json.loads(r.out)}
+    assert (41, "TRT101", "note") in found and (8, "TRT101", "error") in found
+    spec = importlib.util.spec_from_file_location("training_code_fixture", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # the test runs it; trtlint never does
+    summer = mod.Summer().eval()
+    evens, odds = torch.tensor([2.0, 4.0]), torch.tensor([1.0, 3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(summer, evens)
+    assert "prim::If" in str(traced.inlined_graph)
+    assert torch.equal(traced(odds), summer(odds)) and torch.equal(traced(evens), summer(evens))
+    onnx = require("onnx")
+    import io
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(summer, (evens,), buf, dynamo=False)
+    def ops(graph: object) -> set[str]:  # op types, with those of subgraphs (the Loop's body)
+        out = set()
+        for n in graph.node:  # type: ignore[attr-defined]
+            out.add(n.op_type)
+            for a in n.attribute:
+                for g in [a.g, *a.graphs] if a.HasField("g") else a.graphs:
+                    out |= ops(g)
+        return out
+
+    assert "If" in ops(onnx.load_from_string(buf.getvalue()).graph)
+    with pytest.raises(Exception):
+        torch.export.export(summer, (evens,))
+
+
+def test_tensor_compared_with_none_is_a_python_bool(tmp_path: Path) -> None:
+    """TRT101 takes `x != None` for a None check: on a tensor it gives a Python bool, and a trace of a module that
+    branches on it keeps the same branch for every input without a TracerWarning."""
+    torch = require("torch")
+    t = torch.zeros(3)
+    assert (t != None) is True and (t == None) is False  # noqa: E711
+    path = tmp_path / "none_check.py"
+    path.write_text("import torch.nn as nn\n\n\nclass M(nn.Module):\n    def forward(self, x):\n"
+                    "        if x != None:\n            return x + 1\n        return x\n")
+    assert _codes(path) == []
+
+    class M(torch.nn.Module):
+        def forward(self, x):
+            if x != None:  # noqa: E711
+                return x + 1
+            return x
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        traced = torch.jit.trace(M(), t)
+    assert not [w for w in caught if "TracerWarning" in type(w.message).__name__]
+    assert torch.equal(traced(-t), -t + 1)
+
+
+def test_item_of_a_module_buffer() -> None:
+    """TRT102 (note for the module's own, unchanged tensor): the trace keeps the buffer's value, which is right;
+    torch.export refuses the read where the value sizes a tensor."""
+    torch = require("torch")
+    path = FIXTURES / "source" / "trt1xx_training_code.py"
+    r = run_cli("check", "--isolated", "--output-format", "json", str(path))
+    found = {(f["line"], f["code"], f["severity"]) for f in json.loads(r.out)}
+    assert (79, "TRT102", "note") in found and (68, "TRT102", "error") in found
+    spec = importlib.util.spec_from_file_location("training_code_fixture_buf", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    norm, x = mod.Normaliser().eval(), torch.randn(2, 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(norm, x)
+    y = torch.randn(4, 8)
+    assert torch.equal(traced(y), norm(y))
+    with pytest.raises(Exception):
+        torch.export.export(norm, (x,))
+
+
+def test_cpu_copy_is_an_op_of_the_trace(tmp_path: Path) -> None:
+    """TRT102 (note for a bare `.cpu()`): the trace records the copy as an op, so the traced module follows new
+    inputs, and the ONNX graph holds no constant of the value (on an H100 with CUDA, torch 2.11, the same: a
+    no-op Cast in the TorchScript exporter's graph, nothing in the dynamo exporter's)."""
+    torch = require("torch")
+    onnx = require("onnx")
+    src = tmp_path / "m.py"
+    src.write_text("import torch\n\n\nclass Host(torch.nn.Module):\n    def forward(self, x):\n"
+                   "        return (x * 2).cpu() + 1\n")
+    r = run_cli("check", "--isolated", "--output-format", "json", str(src))
+    assert [(f["line"], f["code"], f["severity"]) for f in json.loads(r.out)] == [(6, "TRT102", "note")]
+    spec = importlib.util.spec_from_file_location("host_fixture", src)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    m, x, y = mod.Host().eval(), torch.randn(2, 3), torch.randn(2, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(m, x)
+    assert torch.equal(traced(y), m(y))
+    import io
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(m, (x,), buf, dynamo=False)
+    g = onnx.load_from_string(buf.getvalue()).graph
+    assert not g.initializer and {n.op_type for n in g.node} <= {"Constant", "Mul", "Add", "Cast"}
+
+
 def test_item_is_frozen_by_tracing(tmp_path: Path) -> None:
     """TRT102: a value read with .item() in forward is a constant of the trace."""
     torch = require("torch")
@@ -158,6 +271,40 @@ def test_trt106_per_exporter(tmp_path: Path) -> None:
     assert "Dropout" in _ops(tmp_path / "dy.onnx")  # Dropout kept in training mode
     assert not ort_run(tmp_path / "dy.onnx", torch.randn(3, 4).numpy()).any()  # the training branch was exported
     assert not traced(x).any()  # the trace recorded the training-mode branch
+
+
+def test_trt106_dynamo_export_of_a_model_without_dropout(tmp_path: Path) -> None:
+    """TRT106 is quiet on a fresh model of convolutions, BatchNorm and ReLU exported by the dynamo ONNX exporter:
+    the graph it records in training mode uses BatchNorm's running statistics, as eval mode does; a trace does
+    not (batch statistics)."""
+    torch = require("torch")
+    require("onnxscript")
+    np = require("numpy")
+    path = FIXTURES / "source" / "trt106_mode_free_clean.py"
+    assert _codes(path) == []
+    spec = importlib.util.spec_from_file_location("mode_free_fixture", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # the test runs it; trtlint never does
+    torch.manual_seed(0)
+    model = mod.TinyDetector()
+    bn = model.body[1]
+    with torch.no_grad():
+        bn.running_mean.fill_(0.5)
+        bn.running_var.fill_(4.0)
+    x = torch.randn(2, 3, 32, 32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), str(tmp_path / "tiny.onnx"), dynamo=True)
+    assert model.training
+    got = ort_run(tmp_path / "tiny.onnx", x.numpy())
+    with torch.no_grad():
+        want = model.eval()(x).numpy()
+    assert np.allclose(got, want, atol=1e-5)  # the eval-mode output
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(model.train(), x, check_trace=False)
+    with torch.no_grad():
+        assert not np.allclose(traced(x).numpy(), model.eval()(x).numpy(), atol=1e-3)  # batch statistics
 
 
 def test_trt107_claims_per_exporter(tmp_path: Path) -> None:

@@ -89,6 +89,30 @@ def test_export_roots_limit_the_scope_to_their_reach(tmp_path: Path) -> None:
     assert "excluded  class Runner (line 11): not an nn.Module (bases Helper)" in r.out
 
 
+SCRIPTED_HELPER = """\
+import torch
+
+
+def dice_loss(inputs, targets):
+    return 1 - (2 * (inputs * targets).sum() + 1) / (inputs.sum() + targets.sum() + 1)
+
+
+dice_loss_jit = torch.jit.script(dice_loss)
+"""
+
+
+def test_a_scripted_helper_function_is_not_an_export_root(tmp_path: Path) -> None:
+    # torch.jit.script(dice_loss) compiles a helper: the models of the run stay in scope
+    _tree(tmp_path)
+    (tmp_path / "pkg" / "criterion.py").write_text(SCRIPTED_HELPER)
+    assert _findings("--isolated", ".", cwd=tmp_path) == [("model.py", 8, "TRT102"), ("other.py", 6, "TRT102")]
+    r = run_cli("check", "--isolated", "--show-scope", ".", cwd=tmp_path)
+    assert "export roots: none found" in r.out
+    # scripting a model is still an export root, and limits the scope to its reach
+    (tmp_path / "export.py").write_text("import torch\nfrom pkg.model import Net\n\nts = torch.jit.script(Net())\n")
+    assert _findings("--isolated", ".", cwd=tmp_path) == [("model.py", 8, "TRT102")]
+
+
 def test_models_in_the_configuration_are_roots(tmp_path: Path) -> None:
     _tree(tmp_path)
     (tmp_path / "pyproject.toml").write_text('[tool.trtlint]\nmodels = ["pkg.other:Other"]\n')
@@ -114,6 +138,19 @@ def test_show_scope_explains_each_exclusion() -> None:
     assert "skipped else-branch of `if` at line 61: eager side of a tracing guard (torch.jit.is_tracing())" in out
     assert "skipped what follows `if` at line 68 (the exported side leaves the function): training-only" in out
     assert "export roots: none found" in out
+
+
+def test_show_scope_explains_training_code() -> None:
+    r = run_cli("check", "--isolated", "--show-scope", str(FIXTURES / "source" / "trt1xx_training_code_clean.py"))
+    assert r.code == 0, r.err
+    assert "excluded  class Yolo_loss (line 6): training-only: a loss, criterion, matcher or assigner" in r.out
+    assert ("excluded  Tagger.forward (line 13): training-only: forward returns only losses (`(loss_t2t, loss_tag)`)"
+            in r.out)
+    # the model itself stays exported: its other methods are what an export of `generate` would reach
+    assert "exported  class Tagger (line 12): nn.Module subclass" in r.out
+    r = run_cli("check", "--isolated", "--show-scope", str(FIXTURES / "source" / "trt1xx_training_code.py"))
+    assert "exported  Tagger.forward (line 19): entry point" in r.out  # it returns logits besides the loss
+    assert "exported  class YoloHead (line 13)" in r.out
 
 
 def test_show_scope_on_unparsable_input(tmp_path: Path) -> None:
@@ -260,3 +297,70 @@ def test_prefiltered_patterns_find_what_the_plain_pattern_finds() -> None:
             for args in ((), (pos, endpos)):
                 got, want = rx.search(text, *args), rx.pattern.search(text, *args)
                 assert (got and got.span()) == (want and want.span()), (text, args)
+
+
+AUGMENT = """\
+import torch
+import torch.nn as nn
+
+
+class GaussianBlur(nn.Module):
+    def __init__(self, sigma):
+        super().__init__()
+        self.sigma = sigma
+
+    def forward(self, img):
+        sigma = torch.empty(1).uniform_(*self.sigma).item()
+        return img * sigma
+
+
+class Normalize(nn.Module):
+    def forward(self, img):
+        return img / img.max().item()
+"""
+
+
+def test_random_modules_of_a_transforms_package_are_augmentations(tmp_path: Path) -> None:
+    # GaussianBlur draws a random sigma: an augmentation in transforms/, model code in models/; Normalize draws
+    # nothing and is linted in both
+    for rel in ("transforms/blur.py", "models/blur.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(AUGMENT)
+    got = _findings("--isolated", ".", cwd=tmp_path)
+    assert sorted(got) == [("blur.py", 11, "TRT102"), ("blur.py", 17, "TRT102"), ("blur.py", 17, "TRT102")]
+    r = run_cli("check", "--isolated", "--show-scope", "transforms/blur.py", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert "excluded  class GaussianBlur (line 5): training-only: a random data augmentation (defined in a " \
+           "transforms module, its forward draws random numbers)" in r.out
+    assert "exported  class Normalize (line 15)" in r.out
+
+
+def test_show_scope_explains_eager_wrappers_and_untaken_branches() -> None:
+    r = run_cli("check", "--isolated", "--show-scope", str(FIXTURES / "source" / "trt1xx_wrappers_clean.py"))
+    assert r.code == 0, r.err
+    out = r.out
+    assert "excluded  class OrientationPredictor (line 11): an inference predictor (by its name; `model.eval()` in " \
+           "__init__ puts the model it holds in eval mode)" in out
+    assert "excluded  class TrackerPredictor (line 21): an inference predictor (by its name; forward runs under " \
+           "@torch.no_grad)" in out
+    assert "excluded  class SegTrainWrapper (line 32): training-only: a training wrapper (by its name)" in out
+    assert "excluded  class SSIM (line 38): an evaluation metric (by its name)" in out
+    assert "excluded  class SiftExtractor (line 45): classical vision on the host: it runs `cv2.SIFT_create`" in out
+    assert "skipped what follows `if` at line 66 (the exported side leaves the function): the module's export " \
+           "switch (self.exportable)" in out
+    assert "skipped else-branch of `if` at line 73: a fallback for torch older than 1.8" in out
+    assert "skipped body of `if` at line 78: a branch for the mps device, not the one an export runs on (through " \
+           "`x_is_mps`)" in out
+    assert "skipped what follows `if` at line 90 (the exported side leaves the function): training-only branch " \
+           "(self.training), unless self.active_on_eval keeps training behaviour on at eval" in out
+
+
+def test_classes_of_metrics_modules_are_not_model_code(tmp_path: Path) -> None:
+    # the same scoring module is a metric in metrics/ or ssim_metric.py, model code in models/
+    for rel in ("metrics/score.py", "utils/ssim_metric.py", "models/score.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(AUGMENT)
+    got = _findings("--isolated", ".", cwd=tmp_path)
+    assert sorted(got) == [("score.py", 11, "TRT102"), ("score.py", 17, "TRT102")]
+    r = run_cli("check", "--isolated", "--show-scope", "metrics/score.py", cwd=tmp_path)
+    assert "excluded  class Normalize (line 15): an evaluation metric (defined in a metrics module)" in r.out

@@ -23,29 +23,17 @@ if TYPE_CHECKING:
     from ..source import SourceFile
 
 from . import EXPORT_MARKERS as _EXPORT_MARKERS
+from . import EXPORTERS
 from .bases import _RUNTIME_RE, ModuleStatus, status_of_qualname
 
-_LOSS_CLASS = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")  # as analysis.scope.LOSS_CLASS
+_LOSS_CLASS = re.compile(r"Loss|(^|_)loss(es)?(_|$)|Criterion$|Matcher$|Assigner$")  # as analysis.scope.LOSS_CLASS
 
-# exporter qualified name -> label shown by --show-scope
-EXPORTERS = {
-    "torch.onnx.export": "torch.onnx.export",
-    "torch.onnx.dynamo_export": "torch.onnx.dynamo_export",
-    "torch.jit.trace": "torch.jit.trace",
-    "torch.jit.trace_module": "torch.jit.trace_module",
-    "torch.jit.script": "torch.jit.script",
-    "torch.export.export": "torch.export.export",
-    "torch.export": "torch.export.export",
-    "torch_tensorrt.compile": "torch_tensorrt.compile",
-    "torch_tensorrt.dynamo.compile": "torch_tensorrt.compile",
-    "torch_tensorrt.ts.compile": "torch_tensorrt.compile",
-}
 _BLOCK_RE = re.compile(r"^(?:async[ \t]+)?(class|def)[ \t]+(\w+)[ \t]*(?:\(([^)]*)\))?", re.MULTILINE)
 _FORWARD_RE = re.compile(r"^[ \t]+def[ \t]+forward[ \t]*\(", re.MULTILINE)
 _METHOD_RE = re.compile(r"^[ \t]*(?:@|(?:async[ \t]+)?def[ \t])", re.MULTILINE)
 _BARE_CALL_RE = re.compile(r"(?<![.\w])([A-Za-z_]\w*)[ \t]*\(")  # f(...), not obj.f(...)
 _FROM_IMPORT_RE = re.compile(r"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]+(\([^)]*\)|[^\n]+)", re.MULTILINE)
-_LOSS_NAME = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")
+_LOSS_NAME = re.compile(r"Loss|(^|_)loss(es)?(_|$)|Criterion$|Matcher$|Assigner$")
 _CALL_RE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*\(")
 # methods that return the model itself (``Net().eval().to(dev)``)
 # calls that build a model from data the run cannot see (checkpoints, registries, configs, strings): a root
@@ -318,6 +306,9 @@ def find_roots(path: str, text: str, tree: ast.Module | None = None) -> list[Roo
             return []
     imports = _imports(tree)
     roots: list[Root] = []
+    # functions of the file: ``torch.jit.script(dice_loss)`` compiles a helper (a loss, a kernel), it does not
+    # export a model, and must not narrow the reach to that helper
+    functions = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     scopes: list[list[ast.stmt]] = [tree.body] + [n.body for n in ast.walk(tree)
                                                   if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     for body in scopes:
@@ -342,6 +333,9 @@ def find_roots(path: str, text: str, tree: ast.Module | None = None) -> list[Roo
             arg = call.args[0] if call.args else next((k.value for k in call.keywords
                                                         if k.arg in ("model", "mod", "obj", "module", "f")), None)
             if arg is None:
+                continue
+            if via == "torch.jit.script" and isinstance(arg, ast.Name) and arg.id in functions \
+                    and arg.id not in assigns:
                 continue
             name, method = _resolve_model(arg, call.lineno, assigns, 0)
             roots.append(Root(name, path, call.lineno, via, ast.unparse(arg)[:80], method))

@@ -9,7 +9,10 @@ Decisions, in order (the first that applies wins), for each class:
    exported model and is not one, even when it subclasses ``nn.Module``;
 4. a loss, criterion, matcher or assigner by its name (``*Loss*``, ``*Criterion``, ``*Matcher``,
    ``*Assigner``): training-only; a data preprocessor (mmengine's ``BaseDataPreprocessor`` family, by its or
-   its base's name): it prepares the batch before the exported forward;
+   its base's name): it prepares the batch before the exported forward; a training wrapper (``*TrainWrapper``),
+   an evaluation metric (``SSIM``, ``*Metric``), a random transform of a ``transforms`` package, an inference
+   predictor (``*Predictor`` that puts the model it holds in eval mode or runs under ``no_grad``): eager or
+   training code around a model; classical vision on the host (OpenCV, pycolmap): no graph to export;
 5. shaped like training, evaluation or eager post-processing code (:func:`training_or_eager_shape`: a forward
    that requires training targets, a loss module by its path, ``torch.distributed`` collectives, an estimator
    wrapper, a forward returning lists of dicts or PIL images): not exported;
@@ -40,7 +43,8 @@ if TYPE_CHECKING:
     from .index import RunIndex
 
 
-LOSS_CLASS = re.compile(r"Loss|Criterion$|Matcher$|Assigner$")
+# ``FocalLoss``, ``SetCriterion``, ``HungarianMatcher``, also written in snake case (``Yolo_loss``, ``yolo_loss``)
+LOSS_CLASS = re.compile(r"Loss|(^|_)loss(es)?(_|$)|Criterion$|Matcher$|Assigner$")
 # mmengine's BaseDataPreprocessor / ImgDataPreprocessor and the codebases' subclasses (DetDataPreprocessor,
 # SegDataPreProcessor, ...): collate, normalise and pad on the host before the model's forward
 PREPROCESSOR = re.compile(r"Data_?Pre[Pp]rocessor$")
@@ -71,14 +75,36 @@ OTHER_RUNTIMES = frozenset({"openvino", "ncnn", "coreml", "tflite", "tfjs", "edg
                             "saved_model", "paddle", "paddlelite"})
 # a module's own export switch (``self.deploy_mode = True`` in a ``deploy()`` method, YOLO's ``self.export``): the
 # side the switch selects is what an export records, what follows its ``return`` is eager post-processing
-EXPORT_SWITCH = re.compile(r"^(is_|in_)?(deploy|deploying|export|exporting|onnx_export|export_onnx|trt_export)"
-                           r"(_mode)?$")
+EXPORT_SWITCH = re.compile(r"^(is_|in_|for_|do_)?(deploy|deploying|deployed|export|exporting|exported|exportable|"
+                           r"onnx_export|export_onnx|trt_export|export_trt)(_mode)?$|^(is_|for_)onnx$|^onnx_mode$")
 # a host-offload switch (``self.cpu_cache`` for long clips on CUDA): a memory-saving path that parks tensors on the
 # host; an export (one example input, on one device) does not take it
 HOST_OFFLOAD = re.compile(r"cpu_cache|offload")
 # random data augmentations (``RandomZoomIn``, ``RandomFlip``) applied to images: training-time transforms
 AUGMENTATION = re.compile(r"^Random[A-Z]")
-IMAGE_PARAMS = frozenset({"img", "imgs", "image", "images", "results"})
+IMAGE_PARAMS = frozenset({"img", "imgs", "image", "images", "results", "sample"})
+# a module of a package or file of data transforms (``transforms/``, ``augmentations.py``): its classes that draw
+# random numbers in forward are augmentations (random flips, resizes, blur) composed for training data
+TRANSFORMS_PATH = re.compile(r"(^|/)(transforms?|augmentations?|augment)(/|\.py$)")
+# eager predictors around a model: named ``*Predictor`` and holding a model they put in eval mode, or running
+# forward under ``@torch.no_grad()``/``@torch.inference_mode()`` (pre-processing, batching, NumPy/Python outputs)
+PREDICTOR = re.compile(r"Predictor$")
+NO_GRAD_DECORATORS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
+                                "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode"})
+# training wrappers: ``CutieTrainWrapper``, ``DetectorTrainer``, ``TrainingWrapper`` (not ``PreTrainedModel``)
+TRAIN_WRAPPER = re.compile(r"Train(er|ing)?(?![a-z])")
+# image-quality metrics used for evaluation or as loss terms (``SSIM``, ``MS_SSIM``, ``PSNR``, ``*Metric``)
+METRIC_CLASS = re.compile(r"SSIM$|^PSNR$|Metrics?$")
+# a module of a package or file of metrics (``metrics/``, ``metric.py``, ``ssim_metrics.py``)
+METRIC_PATH = re.compile(r"(^|/)(\w+_)?metrics?(/|\.py$)")
+# classical computer vision on the host: a forward that calls these runs OpenCV/COLMAP/SciPy on NumPy arrays,
+# there is no network graph to export (``cv2.dnn`` is a runtime, decided before)
+HOST_VISION = ("cv2", "pycolmap", "skimage", "scipy.ndimage", "scipy.signal", "kornia_rs")
+# random draws (a transform that makes one in forward augments)
+RANDOM_CALLS = ("torch.rand", "torch.randn", "torch.randint", "torch.randperm", "torch.bernoulli",
+                "torch.multinomial", "torch.normal", "random.", "numpy.random.")
+RANDOM_METHODS = frozenset({"uniform_", "normal_", "random_", "bernoulli_", "exponential_", "geometric_",
+                            "cauchy_", "log_normal_"})
 # eager inference wrappers of the OpenMMLab family (``BaseInferencer`` and subclasses): they call a model
 INFERENCER = re.compile(r"Inferencer$")
 
@@ -140,6 +166,26 @@ class FileScope:
             return Decision(False, "training-only: a loss, criterion, matcher or assigner (by its name)")
         if AUGMENTATION.search(cls.name) and _first_param(cls) in IMAGE_PARAMS:
             return Decision(False, "training-only: a random data augmentation (by its name, applied to images)")
+        if TRAIN_WRAPPER.search(cls.name):
+            return Decision(False, "training-only: a training wrapper (by its name): its forward is a training step")
+        if METRIC_CLASS.search(cls.name):
+            return Decision(False, "an evaluation metric (by its name): it scores outputs, it is not network code")
+        if METRIC_PATH.search(_project_path(self.src.path)):
+            return Decision(False, "an evaluation metric (defined in a metrics module): it scores outputs, it is not "
+                            "network code")
+        if TRANSFORMS_PATH.search(_project_path(self.src.path)) and self._draws_random(cls):
+            return Decision(False, "training-only: a random data augmentation (defined in a transforms module, its "
+                            "forward draws random numbers)")
+        if PREDICTOR.search(cls.name):
+            why = self._predictor(cls)
+            if why:
+                return Decision(False, f"an inference predictor (by its name; {why}): eager glue around a model, "
+                                "which is what gets exported")
+        else:
+            why = self._predictor(cls, both=True)
+            if why:
+                return Decision(False, f"an eager inference wrapper ({why}): glue around a model, which is what "
+                                "gets exported")
         if PREPROCESSOR.search(cls.name) or any(PREPROCESSOR.search(q.rsplit(".", 1)[-1]) for q in quals) \
                 or PREPROCESSOR_PATH.search(_project_path(self.src.path)):
             return Decision(False, "a data preprocessor (mmengine's BaseDataPreprocessor family): it prepares the "
@@ -153,6 +199,10 @@ class FileScope:
         shape = self._not_a_model_shape(cls)
         if shape:
             return Decision(False, shape)
+        host = self._host_vision(cls)
+        if host:
+            return Decision(False, f"classical vision on the host: it runs {host} on NumPy arrays, there is no "
+                            "network graph to export")
         status, why = self.module_status(cls)
         if status is not ModuleStatus.NOT_MODULE and index is not None and index.reach is not None \
                 and cls.name not in index.reach:
@@ -173,6 +223,62 @@ class FileScope:
         if why.startswith(TARGETS_WHY) and self.index is not None and self.index.built_by_model(cls.name):
             return ""
         return why
+
+    def _draws_random(self, cls: ast.ClassDef) -> bool:
+        """Whether ``forward`` or a method it calls draws random numbers (``torch.rand``, ``random.random``,
+        ``np.random.*``, ``t.uniform_(...)``)."""
+        for node in (n for f in _forward_methods(cls) for n in ast.walk(f)):
+            if isinstance(node, ast.Call):
+                if isinstance(node.func, ast.Attribute) and node.func.attr in RANDOM_METHODS:
+                    return True
+                if any(q.startswith(RANDOM_CALLS) for q in self.src.qualnames(node.func)):
+                    return True
+        return False
+
+    def _predictor(self, cls: ast.ClassDef, both: bool = False) -> str:
+        """Why a class is an eager inference wrapper ("" if nothing says so): its ``__init__`` puts a model it
+        holds in eval mode (``self.model = model.eval()``, ``self.model.eval()``), or its ``forward`` runs under
+        ``@torch.no_grad()``/``@torch.inference_mode()``; with ``both``, the two together (for a class not named
+        ``*Predictor``). A network head named ``*Predictor`` (torchvision's ``FastRCNNPredictor``) does neither."""
+        held = ""
+        for n in cls.body:
+            if isinstance(n, ast.FunctionDef) and n.name == "__init__":
+                for c in ast.walk(n):
+                    if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == "eval" \
+                            and not c.args and not (isinstance(c.func.value, ast.Name) and c.func.value.id == "self"):
+                        held = f"`{ast.unparse(c)}` in __init__ puts the model it holds in eval mode"
+                        break
+        if held and not both:
+            return held
+        fwd = _forward_of(cls)
+        for dec in fwd.decorator_list if fwd is not None else []:
+            target = dec.func if isinstance(dec, ast.Call) else dec
+            if self.src.qualnames(target) & NO_GRAD_DECORATORS:
+                grad = f"forward runs under @{ast.unparse(target)}"
+                return grad if not both else (f"{held}, {grad}" if held else "")
+        return ""
+
+    def _host_vision(self, cls: ast.ClassDef) -> str:
+        """The classical-vision library (OpenCV, pycolmap, scikit-image, SciPy) that ``forward`` or a method it
+        calls runs, or ""."""
+        key = ("host-vision",)
+        got = self.src.cache.get(key)
+        if got is None:
+            got = self.src.cache[key] = {a for a, qs in self.src.imports.items() for q in qs
+                                         if q.startswith(HOST_VISION) and not q.startswith("cv2.dnn")}
+        aliases: set[str] = got  # type: ignore[assignment]
+        if not aliases:
+            return ""
+        init = [n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
+        for node in (n for f in [*init, *_forward_methods(cls)] for n in ast.walk(f)):
+            if isinstance(node, ast.Call):
+                f = node.func
+                while isinstance(f, ast.Attribute):
+                    f = f.value
+                if isinstance(f, ast.Name) and f.id in aliases and not self.src.is_local(f) \
+                        and "dnn" not in ast.unparse(node.func):
+                    return f"`{ast.unparse(node.func)}`"
+        return ""
 
     def _runtime_used(self, cls: ast.ClassDef) -> str:
         """The inference runtime a class drives (it imports one, or names a module-level import of one), or ""."""
@@ -242,6 +348,12 @@ class FileScope:
                 return Decision(False, f"decorated @{sorted(hit)[0]}: not what gets exported")
         if LOSS_METHOD.search(f.node.name.lower()) and f.node.name != "forward":
             return Decision(False, "training-only: a loss method (by its name)")
+        if f.node.name == "forward" and f.cls is not None and not (
+                self.index and any(not r.method for r in self.index.root_for(f.cls.name))):
+            losses = returned_losses(f.node)  # unless an exporter is called on the model itself
+            if losses:
+                return Decision(False, f"training-only: forward returns only losses (`{losses}`), so it is the "
+                                "training step; inference goes through another method")
         packs = self._packs.get(id(f.node))
         if packs is None:
             if self._names_samples is None:  # read the text once: most files name no data sample at all
@@ -327,8 +439,8 @@ def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[
         inner = _classify(src, test.operand, params)
         return (not inner[0], inner[1]) if inner is not None else None
     if isinstance(test, ast.BoolOp):
-        for v in test.values:
-            inner = _classify(src, v, params)
+        decided = [_classify(src, v, params) for v in test.values]
+        for inner in decided:
             if inner is None:
                 continue
             # ``a and b``: when a is false at export, the body never runs; ``a or b``: when a is true it always does
@@ -336,7 +448,30 @@ def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[
                 return inner
             if isinstance(test.op, ast.Or) and inner[0] is True:
                 return inner
+        if isinstance(test.op, ast.And):
+            # ``not self.training and not self.active_on_eval``: in eval mode the body runs unless a switch of the
+            # module asks for training behaviour at eval too (an opt-in that is off by default)
+            if any(d is not None and d[0] is True and d[1].startswith("training-only") for d in decided) and all(
+                    d is not None or _negated_switch(v) for v, d in zip(test.values, decided)):
+                why = next(d[1] for d in decided if d is not None and d[0] is True)
+                switches = ", ".join(ast.unparse(v.operand) for v, d in zip(test.values, decided)  # type: ignore[attr-defined]
+                                     if d is None)
+                return True, f"{why}, unless {switches} keeps training behaviour on at eval"
         return None
+    if isinstance(test, ast.Name) and not params & {test.id}:
+        bound = _bound_flag(src, test.id)
+        busy: set[str] = src.cache.setdefault(("flags-busy",), set())  # type: ignore[assignment]
+        if bound is not None and test.id not in busy:  # ``a = b and c; b = a or d`` must not recurse forever
+            busy.add(test.id)
+            try:
+                inner = _classify(src, bound, params)
+            finally:
+                busy.discard(test.id)
+            if inner is not None:
+                return inner[0], f"{inner[1]} (through `{test.id}`)"
+    version = _torch_version_test(src, test)
+    if version is not None:
+        return version
     if isinstance(test, ast.Attribute) and test.attr == "training" and isinstance(test.value, ast.Name) \
             and test.value.id == "self":
         return False, "training-only branch (self.training)"
@@ -386,6 +521,84 @@ def _classify(src: SourceFile, test: ast.expr, params: frozenset[str]) -> tuple[
                 return False, why
             if isinstance(op, ast.NotEq):
                 return True, why
+    return None
+
+
+def _negated_switch(node: ast.expr) -> bool:
+    """``not self.flag``: a configuration switch of the module, off unless someone turns it on."""
+    return isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) and isinstance(node.operand, ast.Attribute) \
+        and isinstance(node.operand.value, ast.Name) and node.operand.value.id == "self"
+
+
+def _bound_flag(src: SourceFile, name: str) -> ast.expr | None:
+    """The test a local flag is bound to (``x_is_mps = x.device.type == "mps"``), when every assignment of that
+    name in the file binds the same kind of test (a comparison or a call without arguments); None otherwise."""
+    key = ("flags",)
+    flags: dict[str, list[ast.expr]] | None = src.cache.get(key)  # type: ignore[assignment]
+    if flags is None:
+        flags = {}
+        for n in ast.walk(src.tree):
+            if isinstance(n, ast.Assign):
+                for t in n.targets:
+                    if isinstance(t, ast.Name):
+                        flags.setdefault(t.id, []).append(n.value)
+            elif isinstance(n, (ast.AugAssign, ast.AnnAssign, ast.NamedExpr)) and isinstance(n.target, ast.Name):
+                flags.setdefault(n.target.id, []).append(n.value or n.target)  # type: ignore[arg-type]
+        src.cache[key] = flags
+    values = flags.get(name, [])
+    if len(values) != 1 or not isinstance(values[0], (ast.Compare, ast.Call, ast.BoolOp, ast.UnaryOp)):
+        return None
+    return values[0]
+
+
+# a torch version read: ``torch.__version__``, mmcv's ``TORCH_VERSION``, ``digit_version(TORCH_VERSION)``,
+# ``version.parse(torch.__version__)``, ``LooseVersion(torch.__version__)``
+_TORCH_VERSION_NAMES = frozenset({"TORCH_VERSION", "torch_version", "TORCH_VER", "_TORCH_VERSION"})
+# releases older than any torch a TensorRT 8.6+ deployment exports with (torch_tensorrt 1.4 needs torch 2.0)
+_OLD_TORCH = (2, 0)
+
+
+def _reads_torch_version(src: SourceFile, node: ast.expr) -> bool:
+    for n in ast.walk(node):
+        if isinstance(n, ast.Attribute) and n.attr == "__version__" and "torch" in src.qualnames(n.value):
+            return True
+        if isinstance(n, ast.Name) and n.id in _TORCH_VERSION_NAMES:
+            return True
+    return False
+
+
+def _version_constant(node: ast.expr) -> tuple[int, ...] | None:
+    """``"1.8"``, ``(1, 8)``, ``digit_version("1.8")``, ``version.parse("1.8.0")`` -> (1, 8); None otherwise."""
+    if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+        node = node.args[0]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        m = re.match(r"^(\d+)\.(\d+)", node.value)
+        return (int(m.group(1)), int(m.group(2))) if m else None
+    if isinstance(node, ast.Tuple) and node.elts and all(isinstance(e, ast.Constant) and isinstance(e.value, int)
+                                                         for e in node.elts):
+        return tuple(e.value for e in node.elts)  # type: ignore[attr-defined]
+    return None
+
+
+def _torch_version_test(src: SourceFile, test: ast.expr) -> tuple[bool, str] | None:
+    """A check of the torch version against a release older than 2.0: the side for older torch is a fallback
+    no export with current torch takes (``if digit_version(TORCH_VERSION) >= digit_version("1.8"): ... else:``)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if _reads_torch_version(src, right) and _version_constant(left) is not None:
+        left, right = right, left
+        op = {ast.Gt: ast.Lt(), ast.GtE: ast.LtE(), ast.Lt: ast.Gt(), ast.LtE: ast.GtE()}.get(type(op), op)
+    if not _reads_torch_version(src, left):
+        return None
+    v = _version_constant(right)
+    if v is None or tuple(v[:2]) >= _OLD_TORCH:
+        return None
+    why = f"a fallback for torch older than {'.'.join(map(str, v))} ({ast.unparse(test)}), not taken with current torch"
+    if isinstance(op, (ast.Gt, ast.GtE)):
+        return True, why
+    if isinstance(op, (ast.Lt, ast.LtE)):
+        return False, why
     return None
 
 
@@ -665,6 +878,48 @@ def packs_data_samples(nodes: list[ast.AST]) -> str:
             return (f"eager post-processing: it packs or reads predictions in data samples (`.{n.attr}`), which "
                     "are not graph outputs")
     return ""
+
+
+def _loss_value(node: ast.expr | None) -> bool:
+    """A value named as a loss: ``loss``, ``loss_tag``, ``self.losses``, ``(loss_a, loss_b)``, ``loss_a + loss_b``,
+    ``{"loss_cls": ...}``, ``dict(loss_cls=...)``, or what a loss function returns (``self.p_losses(x, t)``,
+    ``F.mse_loss(...)``, ``self.criterion(out, y)``)."""
+    if isinstance(node, ast.Name):
+        return LOSS_METHOD.search(node.id.lower()) is not None
+    if isinstance(node, ast.Attribute):
+        return LOSS_METHOD.search(node.attr.lower()) is not None
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return bool(node.elts) and all(_loss_value(e) for e in node.elts)
+    if isinstance(node, ast.BinOp):
+        return _loss_value(node.left) and _loss_value(node.right)
+    if isinstance(node, ast.Dict):
+        return bool(node.keys) and all(isinstance(k, ast.Constant) and isinstance(k.value, str)
+                                       and LOSS_METHOD.search(k.value.lower()) for k in node.keys)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
+        return bool(node.keywords) and all(k.arg and LOSS_METHOD.search(k.arg.lower()) for k in node.keywords)
+    if isinstance(node, ast.Call):  # self.p_losses(x, t), F.mse_loss(...), self.criterion(out, y)
+        fn = node.func
+        name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""
+        return LOSS_METHOD.search(name.lower()) is not None or name.lower().endswith("criterion")
+    return False
+
+
+def returned_losses(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """The value a function returns when every ``return`` of it returns losses only (``return loss_t2t,
+    loss_tag``), "" otherwise: such a ``forward`` is a training step (the model's inference entry point has
+    another name, ``generate``/``predict``), and an export of it would record the loss computation."""
+    returns: list[ast.Return] = []
+    stack: list[ast.AST] = list(fn.body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(n, ast.Return):
+            returns.append(n)
+        stack.extend(ast.iter_child_nodes(n))
+    if not returns or not all(_loss_value(r.value) for r in returns):
+        return ""
+    return ast.unparse(returns[0].value)[:60]  # type: ignore[arg-type]
 
 
 def _rooted_self(n: ast.Attribute) -> bool:

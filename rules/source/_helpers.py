@@ -18,6 +18,16 @@ def enclosing_function(src: SourceFile, node: ast.AST) -> FunctionInfo | None:
     return best
 
 
+def is_scripted(src: SourceFile, f: FunctionInfo) -> bool:
+    """The function is compiled by ``@torch.jit.script``: its branches and loops stay control flow of the graph
+    (a traced caller keeps them too), instead of being unrolled or frozen by a trace."""
+    for dec in f.node.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        if "torch.jit.script" in src.qualnames(target):
+            return True
+    return False
+
+
 def scope_nodes(src: SourceFile, scope: FunctionInfo | None) -> list[ast.AST]:
     """Nodes of a function body (or of the module outside functions), in source order.
 

@@ -7,6 +7,8 @@ from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
 from trtlint.source import FunctionInfo, Kind, SourceFile
 
+from ._helpers import is_scripted
+
 WHAT = {
     ast.If: "`if`",
     ast.While: "`while`",
@@ -61,7 +63,10 @@ class DataDependentControlFlow(SourceRule):
     Python value, or narrowed by `torch.is_tensor(x)`/`isinstance(x, Tensor)`, is not a tensor there;
     `all()`/`any()` of tensors are. Only exported code is read: `forward` of `nn.Module` subclasses and what it
     calls, without losses, runtime wrappers, training-only branches and the eager side of tracing guards
-    (docs/export-scope.md; `trtlint --show-scope` shows what counts).
+    (docs/export-scope.md; `trtlint --show-scope` shows what counts). In a `@torch.jit.script` function the
+    condition is a note: scripting compiles the branch, a trace of a module that calls the function keeps it and
+    the TorchScript ONNX exporter writes an ONNX `If` (measured with torch 2.14.1), while `torch.export` and the
+    dynamo exporter still stop at the data-dependent condition.
 
     ## Why it matters for TensorRT
     `torch.jit.trace` (and the TorchScript-based `torch.onnx.export`) runs the model once and records only the
@@ -97,9 +102,26 @@ class DataDependentControlFlow(SourceRule):
     requires_text = ("forward",)
 
     def check(self, src: SourceFile) -> Iterator[Finding]:
+        scripted: dict[int, bool] = {}
         for f, node, cond in data_dependent_conditions(src):
             what = WHAT.get(type(node), "a condition")
             where = "`forward`" if f.node.name == "forward" else f"`{f.node.name}` (called from forward)"
+            if id(f.node) not in scripted:
+                scripted[id(f.node)] = is_scripted(src, f)
+            if scripted[id(f.node)]:
+                # measured with torch 2.14.1 (tests/test_claims_with_torch.py): a traced module keeps the control
+                # flow of a scripted function it calls (prim::If), the TorchScript ONNX exporter writes an ONNX
+                # If; torch.export (and the dynamo ONNX exporter) trace through it and stop at the condition
+                yield self.finding(
+                    f"{what} in {where} depends on tensor values (`{_short(src.segment(cond))}`), in a "
+                    "`@torch.jit.script` function: torch.jit.trace and the TorchScript ONNX exporter keep the "
+                    "compiled branch (an ONNX `If`), but torch.export and the dynamo exporter (the default of "
+                    "torch.onnx.export from torch 2.9) fail on the data-dependent condition",
+                    src.path, *src.pos(cond), severity=Severity.NOTE,
+                    hint="export with dynamo=False (or torch.jit.trace), or select with torch.where / torch.cond "
+                    "if torch.export must take it",
+                )
+                continue
             yield self.finding(
                 f"{what} in {where} depends on tensor values (`{_short(src.segment(cond))}`): "
                 "tracing records only the branch the example input takes",

@@ -31,6 +31,13 @@ class HostSyncInForward(SourceRule):
     `nn.Module` subclasses and what it calls, without losses, runtime wrappers, training-only branches and the eager
     side of tracing guards (docs/export-scope.md; `trtlint --show-scope` shows what counts). On the exporter's side
     of a tracing guard (`if torch.onnx.is_in_onnx_export(): ...`) a host read is taken as a deliberate constant.
+    A read of the module's own tensor (`self.scale.n_levels.item()`: a buffer or configuration tensor that no
+    method but `__init__` assigns or changes in place) is a note: the trace records its current value, which is
+    the right one while it stays fixed; torch.export refuses it where the value sizes a tensor (torch 2.14.1).
+    A bare device copy (`.cpu()`, `.to("cpu")`) is a note too: it syncs the stream in PyTorch, but a trace
+    records it as an op (the traced module follows new inputs), the TorchScript ONNX exporter writes a no-op
+    `Cast` and the dynamo exporter nothing (measured on an H100 with torch 2.11); what freezes a value is reading
+    it (`.numpy()`, `.item()`, `.tolist()`, `float(t)`), reported where it happens.
 
     ## Why it matters for TensorRT
     `torch.jit.trace` and the TorchScript ONNX exporter record the value read on the host as a constant: the
@@ -64,10 +71,14 @@ class HostSyncInForward(SourceRule):
     requires_text = ("forward",)
 
     def check(self, src: SourceFile) -> Iterator[Finding]:
+        mutated_of: dict[int, set[str]] = {}  # per class: the attributes its methods change
         for f in src.forward_functions():
             kinds = src.kinds(f)
             where = f"`{f.node.name}`" + ("" if f.node.name == "forward" else " (called from forward)")
             typed = _typed_not_tensor(f.node)
+            if f.cls is not None and id(f.cls) not in mutated_of:
+                mutated_of[id(f.cls)] = _mutated_attrs(f.cls)
+            mutated = mutated_of.get(id(f.cls), set()) if f.cls is not None else set()
             # lengths handed to pack_padded_sequence must be on the CPU (torch's documented requirement): the move
             # is an op of the trace and freezes nothing
             packed = {id(a) for c in src.walk_function(f) if isinstance(c, ast.Call)
@@ -83,6 +94,29 @@ class HostSyncInForward(SourceRule):
                 if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and fn.value.id in typed:
                     continue  # `x: Instances` ... `x.to("cpu")`: a method of that type, not of a tensor
                 what = self._what(src, node, kinds)
+                own = _own_tensor(node, f.cls, mutated) if what and f.cls is not None else ""
+                if own:
+                    yield self.finding(
+                        f"{what} in {where}, of the module's own tensor `{own}` (a buffer or configuration tensor "
+                        "that forward does not change): a trace records its current value, right while it stays "
+                        "fixed after export; torch.export refuses it where the value sizes a tensor",
+                        src.path, *src.pos(node), severity=Severity.NOTE,
+                        hint="keep the value as a Python attribute set in __init__ (or register it as a buffer "
+                        "and use it as a tensor) if torch.export must take this forward",
+                    )
+                    continue
+                if what and _is_cpu_move(src, node):
+                    # measured on an H100 (torch 2.11, CUDA): a trace records the copy as an op (aten::to), the
+                    # traced module follows new inputs; the TorchScript ONNX exporter writes a no-op Cast, the
+                    # dynamo exporter nothing. What breaks a trace is reading the values (.numpy(), .item()), which
+                    # is reported where it happens.
+                    yield self.finding(
+                        f"{what} in {where}: the GPU stream syncs and what follows runs on the CPU in PyTorch; an "
+                        "export records it as a device copy (nothing in ONNX), not as a constant",
+                        src.path, *src.pos(node), severity=Severity.NOTE,
+                        hint="keep tensors on the device inside forward; move results to the host after the call",
+                    )
+                    continue
                 if what:
                     yield self.finding(
                         f"{what} in {where}: tracing freezes the value as a constant and the GPU stream stalls",
@@ -117,6 +151,61 @@ class HostSyncInForward(SourceRule):
             if k == Kind.HOST or (k == Kind.TENSOR and "torch.tensor" in names):
                 return f"`{src.segment(fn)}(...)` of tensor values round-trips through the host"
         return ""
+
+
+def _is_cpu_move(src: SourceFile, call: ast.Call) -> bool:
+    """``t.cpu()`` or ``t.to("cpu")``: a device copy, not a read of the values."""
+    fn = call.func
+    if not isinstance(fn, ast.Attribute):
+        return False
+    return (fn.attr == "cpu" and not call.args) or (fn.attr == "to" and bool(call.args)
+                                                     and _is_cpu_literal(src, call.args[0]))
+
+
+def _self_chain(node: ast.expr) -> str:
+    """``self.a.b`` -> "a" (the first attribute) for a pure attribute chain rooted at ``self``; "" otherwise."""
+    first = ""
+    while isinstance(node, ast.Attribute):
+        first = node.attr
+        node = node.value
+    return first if isinstance(node, ast.Name) and node.id == "self" and first else ""
+
+
+def _mutated_attrs(cls: ast.ClassDef) -> set[str]:
+    """First attributes of ``self`` that a method other than ``__init__`` assigns or changes in place
+    (``self.ptr = ...``, ``self.queue[i] = ...``, ``self.count += 1``, ``self.buf.copy_(...)``): state, not
+    configuration."""
+    out: set[str] = set()
+    for m in cls.body:
+        if not isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) or m.name == "__init__":
+            continue
+        for n in ast.walk(m):
+            targets: list[ast.expr] = []
+            if isinstance(n, ast.Assign):
+                targets = list(n.targets)
+            elif isinstance(n, (ast.AugAssign, ast.AnnAssign)):
+                targets = [n.target]
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr.endswith("_") \
+                    and not n.func.attr.startswith("_"):
+                targets = [n.func.value]
+            for t in targets:
+                for e in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t]):
+                    while isinstance(e, (ast.Subscript, ast.Starred)):
+                        e = e.value
+                    name = _self_chain(e) if isinstance(e, ast.Attribute) else ""
+                    if name:
+                        out.add(name)
+    return out
+
+
+def _own_tensor(call: ast.Call, cls: ast.ClassDef, mutated: set[str]) -> str:
+    """The receiver of ``self.scale.n_levels.item()`` (also ``.tolist()``, ``.numpy()``, ``.cpu()``) when it is a
+    tensor of the module itself that no method but ``__init__`` changes, as written; "" otherwise."""
+    fn = call.func
+    if not (isinstance(fn, ast.Attribute) and fn.attr in METHODS and isinstance(fn.value, ast.Attribute)):
+        return ""
+    first = _self_chain(fn.value)
+    return ast.unparse(fn.value) if first and first not in mutated else ""
 
 
 def _typed_not_tensor(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
 from trtlint.source import Kind, SourceFile
+
+from ._helpers import is_scripted
 
 NONDETERMINISM = {
     "random.": "Python's `random`",
@@ -18,6 +21,8 @@ NONDETERMINISM = {
 
 # calls of those modules that give no value to freeze
 NO_VALUE = frozenset({"time.sleep"})
+# marks a draw that fills an optional argument's default (see _optional_default)
+OPTIONAL = "optional:"
 
 
 class TraceTimeConstant(SourceRule):
@@ -30,9 +35,13 @@ class TraceTimeConstant(SourceRule):
     unrolls for the example's size; and (as warnings) a shape turned into a tensor with
     `torch.tensor(x.size())`/`torch.tensor(x.shape)`, which tracing records as a constant (torch warns "torch.tensor
     results are registered as constants in the trace"). Randomness behind a training or configuration switch
-    (`if self.style_mode == "mix" and random.random() < p:`, a draw read only under `self.training`, or a draw in a
-    class that gates its randomness with a switch elsewhere) is a note: whether the switch is off at export is
-    configuration the linter cannot see. Code that only runs in training mode, or on the eager side
+    (`if self.style_mode == "mix" and random.random() < p:`, a draw read only under `self.training`, a draw in a
+    class that gates its randomness with a switch elsewhere, or one under a parameter named as a training or
+    augmentation switch, `if augment:`) is a note: whether the switch is off at export is
+    configuration the linter cannot see; so is a draw that only fills the default of an optional argument
+    (`if inject_index is None: inject_index = random.randint(...)`): an export that passes the argument draws
+    nothing. Loops in a `@torch.jit.script` function are compiled, not unrolled, and are not reported. Code that
+    only runs in training mode, or on the eager side
     of a tracing guard, is skipped; `time`/`random` count only where they name the imported module, not a local
     variable. Only exported code is read: `forward` of `nn.Module` subclasses and what it calls, without losses,
     runtime wrappers, training-only branches and the eager side of tracing guards (docs/export-scope.md; `trtlint
@@ -71,6 +80,16 @@ class TraceTimeConstant(SourceRule):
         switched: set[int] = set()  # classes whose randomness a switch gates somewhere
         yield from self._check(src, pending, switched)
         for node, hit, switch, cls in pending:
+            if switch.startswith(OPTIONAL):
+                param = switch[len(OPTIONAL):]
+                yield self.finding(
+                    f"{hit} in forward fills the default of the optional argument `{param}` (under `if {param} is "
+                    f"None:`): an export that does not pass `{param}` keeps one draw, one that passes it draws nothing",
+                    src.path, *src.pos(node), severity=Severity.NOTE,
+                    hint=f"pass `{param}` explicitly in the exported call (or keep the branch out of the exported "
+                    "path), or draw with torch.randint",
+                )
+                continue
             if not switch and cls is not None and id(cls) in switched:
                 switch = "the class gates its randomness with a switch elsewhere"
             if switch:
@@ -93,6 +112,7 @@ class TraceTimeConstant(SourceRule):
         for f in src.forward_functions():
             kinds = src.kinds(f)
             parents: dict[int, ast.AST] | None = None
+            scripted: bool | None = None
             for node in src.walk_function(f):
                 if id(node) in src.for_exporter:
                     continue  # the exporter's side of a tracing guard: what it freezes, it freezes on purpose
@@ -104,6 +124,10 @@ class TraceTimeConstant(SourceRule):
                         if parents is None:
                             parents = {id(c): p for p in ast.walk(f.node) for c in ast.iter_child_nodes(p)}
                         switch = _switch_of(f.node, node, parents) if "random" in hit else ""
+                        param = _optional_default(f.node, node, parents) if "random" in hit else ""
+                        if param:
+                            pending.append((node, hit, OPTIONAL + param, None))
+                            continue
                         if switch and f.cls is not None:
                             switched.add(id(f.cls))
                         pending.append((node, hit, switch, f.cls if "random" in hit else None))
@@ -135,6 +159,10 @@ class TraceTimeConstant(SourceRule):
                             hint="pass x.size(i) (or -1) straight to view/reshape/expand",
                         )
                 elif isinstance(node, (ast.For, ast.comprehension)):
+                    if scripted is None:
+                        scripted = is_scripted(src, f)
+                    if scripted:
+                        continue  # a @torch.jit.script function keeps its loops as graph loops (prim::Loop)
                     it = node.iter
                     if (
                         isinstance(it, ast.Call)
@@ -164,6 +192,23 @@ def _switch(test: ast.AST) -> str:
     return ""
 
 
+# parameters that switch training-time augmentation on (``augment=self.cape_augment`` passed only in training)
+_AUGMENT_PARAM = re.compile(r"^(is_)?(train|training|augment|augmentation|augmented|do_augment|use_augment)$")
+
+
+def _param_switch(fn: ast.AST, test: ast.AST) -> str:
+    """A parameter of ``fn`` named as a training or augmentation switch (``if augment:``) that a test reads,
+    or ""."""
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return ""
+    a = fn.args
+    names = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)}
+    for n in ast.walk(test):
+        if isinstance(n, ast.Name) and n.id in names and _AUGMENT_PARAM.match(n.id):
+            return f"the parameter `{n.id}`"
+    return ""
+
+
 def _switch_of(fn: ast.AST, call: ast.AST, parents: dict[int, ast.AST]) -> str:
     """The switch that gates a random draw: a ``self.`` attribute read by a test around it (or beside it in an
     ``and``), or, for a draw bound to a name (``p = random.uniform(0, 1)``), by every test that reads the name
@@ -172,7 +217,7 @@ def _switch_of(fn: ast.AST, call: ast.AST, parents: dict[int, ast.AST]) -> str:
     node = parents.get(id(call))
     while node is not None and node is not fn:
         if isinstance(node, (ast.If, ast.IfExp, ast.While)):
-            sw = _switch(node.test)
+            sw = _switch(node.test) or _param_switch(fn, node.test)
             if sw:
                 return sw
         elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
@@ -195,6 +240,29 @@ def _switch_of(fn: ast.AST, call: ast.AST, parents: dict[int, ast.AST]) -> str:
             switches.add(_switch(test))
         if switches:
             return sorted(switches)[0]
+    return ""
+
+
+def _optional_default(fn: ast.AST, call: ast.AST, parents: dict[int, ast.AST]) -> str:
+    """The parameter a random draw fills in when the caller leaves it out (``if inject_index is None:
+    inject_index = random.randint(...)``, StyleGAN's style-mixing point), or ""."""
+    bound = parents.get(id(call))
+    if not (isinstance(bound, ast.Assign) and len(bound.targets) == 1 and isinstance(bound.targets[0], ast.Name)):
+        return ""
+    name = bound.targets[0].id
+    args = getattr(fn, "args", None)
+    if args is None or name not in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}:
+        return ""
+    node = parents.get(id(bound))
+    while node is not None and node is not fn:
+        if isinstance(node, ast.If):
+            t = node.test
+            if isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.Is) \
+                    and isinstance(t.left, ast.Name) and t.left.id == name \
+                    and isinstance(t.comparators[0], ast.Constant) and t.comparators[0].value is None \
+                    and any(b is bound for b in node.body):
+                return name
+        node = parents.get(id(node))
     return ""
 
 

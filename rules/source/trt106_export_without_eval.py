@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
+from trtlint.analysis import EXPORTERS, TAKES_EXPORTED
 from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
 from trtlint.source import SourceFile
@@ -10,16 +12,6 @@ from trtlint.source import SourceFile
 from ._export import onnx_exporter
 from ._helpers import append_fix, before, call_arg, enclosing_function, scope_nodes
 
-EXPORTERS = {
-    "torch.onnx.export": "torch.onnx.export",
-    "torch.onnx.dynamo_export": "torch.onnx.dynamo_export",
-    "torch.jit.trace": "torch.jit.trace",
-    "torch.jit.trace_module": "torch.jit.trace_module",
-    "torch.jit.script": "torch.jit.script",
-    "torch.export.export": "torch.export.export",
-    "torch_tensorrt.compile": "torch_tensorrt.compile",
-    "torch2trt.torch2trt": "torch2trt",
-}
 # calls that return a module fresh in training mode
 FACTORY_PREFIXES = ("torchvision.models.", "timm.create_model", "torch.hub.load", "transformers.")
 
@@ -28,15 +20,22 @@ class ExportWithoutEval(SourceRule):
     """A model is exported or traced in training mode, by an exporter that keeps that mode.
 
     ## What it does
-    Finds `torch.jit.trace`, `torch.export.export`, `torch.onnx.export` (and `torch_tensorrt.compile`,
-    `torch2trt`) called on a model that no `.eval()` or `.train(False)` reaches before the call in the same
+    Finds `torch.jit.trace` (`trace_module`), `torch.export.export`, `torch.onnx.export` (and
+    `torch.onnx.dynamo_export`, `torch_tensorrt.compile`, `torch2trt`) called on a model that no `.eval()` or
+    `.train(False)` reaches before the call in the same
     scope: a model built or loaded there and never switched (also through `.to(...)`/`.cuda()` chains and a
     submodule of it, `torch.jit.trace(model.backbone, x)`), a constructor call passed directly, `model.eval`
     written without the call, or `model.train()` called after `eval()`. Models that arrive as parameters or
     attributes are left alone (the caller may have switched them), and so is a wrapper built around a model that
     was already put in eval mode, or a wrapper class of the file whose `__init__` adds no `torch.nn` layer of its
     own and holds models made elsewhere (returned by `.deploy()`/`.eval()`, or taken from another object such as
-    `YOLO(path).model`): their mode was decided where they were made.
+    `YOLO(path).model`): their mode was decided where they were made. A wrapper class whose `__init__` builds
+    nothing (no layer, no model: it only stores what it is given) has the mode of what it holds, so one around a
+    loader's result (`Postnet(load_and_setup_model(...))`) or around the calling object (`Temp(self)` in a
+    predictor's export method) is left alone too; around a model built fresh in the same scope it is reported.
+    `torch_tensorrt.dynamo.compile` and
+    `torch_tensorrt.ts.compile` take a program that was exported already (an `ExportedProgram`, a
+    `ScriptModule`): the call that exported it is the one checked.
     What each exporter does with the mode was measured with torch 2.14.1 (`tests/test_claims_with_torch.py`):
     - `torch.jit.trace` and `torch.export.export` record whatever mode the model is in: error.
     - `torch.onnx.export(..., dynamo=False)` (the TorchScript exporter, the default before torch 2.9) switches
@@ -45,7 +44,9 @@ class ExportWithoutEval(SourceRule):
     - `torch.onnx.export` with the dynamo exporter (`dynamo=True`, the default from torch 2.9) keeps the model in
       training mode: Dropout stays active and `if self.training:` branches take the training path (BatchNorm is
       exported with its running statistics). An error when the target's torch (or `dynamo=True`) selects it, a
-      warning when the target names no torch.
+      warning when the target names no torch. Not reported for a model built from a class of the run whose
+      classes the run shows in full (no model-zoo import, only plain `torch.nn` layers besides its own) and
+      none has a Dropout, drop-path, `self.training` branch or `.train()` call: its graph is the eval graph.
     `torch.jit.script` is reported as a note: scripting keeps both modes (the branch on `self.training` stays
     in the graph), so the mode only matters when the scripted module is later saved or exported.
 
@@ -85,7 +86,7 @@ class ExportWithoutEval(SourceRule):
         for call in src.calls:
             names = src.qualnames(call.func)
             api = next((EXPORTERS[n] for n in names if n in EXPORTERS), None)
-            if api is None:
+            if api is None or api in TAKES_EXPORTED:
                 continue
             model = call_arg(call, 0, "model", "mod", "f", "obj", "func", "module")
             if model is None:
@@ -117,6 +118,10 @@ class ExportWithoutEval(SourceRule):
                 consequence = (f"`{api}` records the training-mode behaviour (active Dropout, BatchNorm on batch "
                                "statistics, `self.training` branches) into the graph")
             problem = self._problem(src, call, model)
+            if problem and api == "torch.onnx.export" and mode == "EVAL":
+                cls = _model_class(src, call, model)
+                if cls and _mode_free(src, cls):
+                    continue  # no Dropout, no training branch: the dynamo exporter's graph is the eval graph
             if problem:
                 yield self.finding(
                     f"{problem}; {consequence}",
@@ -161,6 +166,77 @@ class ExportWithoutEval(SourceRule):
             return (f"`{sub}` is a submodule of `{target}` (bound at line {where}), which is never switched to eval mode"
                     if sub else f"`{target}` (bound at line {where}) is never switched to eval mode")
         return ""
+
+
+# what behaves differently in training mode apart from BatchNorm (which the dynamo ONNX exporter records with its
+# running statistics, measured with torch 2.14.1): Dropout and its kin, ``self.training`` branches, ``.train()``
+_MODE_DEPENDENT = re.compile(r"dropout|drop_?path|drop_?block|stochastic_?depth|layer_?drop|\.training\b|"
+                             r"\.train\(|rrelu", re.IGNORECASE)
+# a file that imports a model zoo may build a network whose layers the run does not show
+_ZOO_IMPORT = re.compile(r"^\s*(from|import)\s+(torchvision|timm|transformers|torch\.hub|diffusers|mmdet|mmcv|"
+                         r"mmengine|pretrainedmodels|efficientnet_pytorch|segmentation_models_pytorch)\b",
+                         re.MULTILINE)
+# torch.nn layers that compute the same in both modes (BatchNorm: see above); any other class the run does not
+# define makes the answer unknown
+_MODE_FREE_LAYERS = frozenset({
+    "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Linear", "Bilinear",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "GroupNorm", "LayerNorm", "InstanceNorm1d",
+    "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU",
+    "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Hardswish", "Hardsigmoid", "Hardtanh", "Softmax",
+    "LogSoftmax", "Softplus", "Identity", "Sequential", "ModuleList", "ModuleDict", "MaxPool1d", "MaxPool2d",
+    "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Upsample", "UpsamplingNearest2d",
+    "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "Flatten", "Unflatten", "Embedding", "ZeroPad2d",
+    "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "Parameter", "Tensor", "Module",
+    "ValueError", "TypeError", "RuntimeError", "NotImplementedError", "AssertionError", "KeyError", "OrderedDict",
+})
+
+
+def _model_class(src: SourceFile, call: ast.Call, model: ast.expr) -> str:
+    """The class a model passed to an exporter was built from in the same scope (``Detector`` for
+    ``model = Detector(80, 3).to(dev)`` or ``Detector(...)`` passed in), "" when not a constructor call."""
+    value: ast.AST | None = model
+    if isinstance(model, ast.Name):
+        value = None
+        scope = enclosing_function(src, call)
+        for node in scope_nodes(src, scope):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and before(node, call) and _assigns(node, model.id):
+                value = node.value
+    inner = _strip_moves(value) if value is not None else None
+    if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id[:1].isupper():
+        return inner.func.id
+    return ""
+
+
+def _mode_free(src: SourceFile, name: str) -> bool:
+    """Whether the run shows every class the model ``name`` is built from (its body's calls and bases, through
+    the run) and none has a Dropout, a ``self.training`` branch or a ``.train()`` call: its graph is then the
+    same in both modes for an exporter that records BatchNorm with its running statistics. False when a class is
+    not in the run (other than plain ``torch.nn`` layers) or a file imports a model zoo."""
+    index = src.index
+    if index is None or name not in index.blocks:
+        return False
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        blocks = index.blocks.get(n)
+        if not blocks:
+            if n[:1].isupper() and n not in _MODE_FREE_LAYERS:
+                return False  # a class the run does not define: its layers are out of sight
+            continue
+        for b in blocks:
+            text = b._text[b._start:b._end]
+            if _MODE_DEPENDENT.search(text) or _ZOO_IMPORT.search(b._text):
+                return False
+            if any(c.startswith(("build_", "create_", "make_", "get_")) and c not in index.blocks for c in b.calls):
+                return False
+            todo.extend(b.calls)
+            todo.extend(base.rsplit(".", 1)[-1] for base in b.bases)
+    return True
 
 
 def _training_kw(call: ast.Call) -> str | None:
@@ -259,6 +335,7 @@ def _wraps_eval_model(src: SourceFile, call: ast.Call, ctor: ast.Call) -> bool:
     params = set()
     if scope is not None:
         params = {a.arg for a in (*scope.node.args.posonlyargs, *scope.node.args.args, *scope.node.args.kwonlyargs)}
+    plain = _plain_wrapper(src, ctor)
     pairs: list[tuple[str | None, ast.AST]] = [*((None, a) for a in ctor.args),
                                                *((k.arg, k.value) for k in ctor.keywords)]
     for kw, arg in pairs:
@@ -271,6 +348,9 @@ def _wraps_eval_model(src: SourceFile, call: ast.Call, ctor: ast.Call) -> bool:
             if state == "eval":
                 return True
             named_model = any(w in name.lower() for name in (text.rsplit(".", 1)[-1], kw or "") for w in _MODEL_WORDS)
+            if plain and state != "fresh" and (text == "self" or isinstance(arg, ast.Attribute)
+                                               or (arg.id in params and not bound) or (bound and state == "unknown")):
+                return True  # a wrapper that builds nothing, around an object made elsewhere (``Temp(self)``)
             # a parameter or attribute, or the result of a helper, registry or lookup (``sam_registry[k](...)``):
             # the mode was decided where the model was made, as for that value exported directly
             from_elsewhere = isinstance(arg, ast.Attribute) or (arg.id in params and not bound) \
@@ -278,6 +358,25 @@ def _wraps_eval_model(src: SourceFile, call: ast.Call, ctor: ast.Call) -> bool:
             if named_model and from_elsewhere:
                 return True
     return False
+
+
+def _plain_wrapper(src: SourceFile, ctor: ast.Call) -> bool:
+    """``Wrapper(...)`` of a class of this file whose ``__init__`` builds nothing (no ``torch.nn`` layer, no
+    constructor call): it only holds what it is given, so its mode is that of what it holds (a forward that calls
+    ``self.parent.encode(...)`` or ``self.tacotron2.postnet``)."""
+    if not isinstance(ctor.func, ast.Name):
+        return False
+    cls = next((c for c in src.classes if c.name == ctor.func.id), None)
+    init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None) \
+        if cls is not None else None
+    if init is None:
+        return False
+    for n in ast.walk(init):
+        if not isinstance(n, ast.Call) or (isinstance(n.func, ast.Attribute) and n.func.attr == "__init__"):
+            continue
+        if _builds_model(src, n) or any(q.startswith("torch.nn.") for q in src.qualnames(n.func)):
+            return False
+    return True
 
 
 # methods that hand back a model switched to inference: RT-DETR's ``deploy()`` calls ``self.eval()``
