@@ -128,7 +128,10 @@ API_SOURCES: dict[str, dict[str, str]] = {
                  "longer bound at v11.1, as listed in NVIDIA's 10.x-to-11.x Python migration guide; 'deprecated' is the "
                  "'Deprecated in TensorRT X' note of the v10.16 bindings and docstrings",
         "url": "https://docs.nvidia.com/deeplearning/tensorrt/latest/api/migration/tensorrt-10x-to-11x-python-api-reference.html",
-        "evidence": "https://github.com/NVIDIA/TensorRT/tree/v10.16/python vs https://github.com/NVIDIA/TensorRT/tree/v11.1/python",
+        "evidence": "https://github.com/NVIDIA/TensorRT/tree/v10.16/python vs https://github.com/NVIDIA/TensorRT/tree/v11.1/python; "
+                    "rechecked in git: python/src/infer/pyCore.cpp and pyGraph.cpp bind EXPLICIT_BATCH and "
+                    "ILayer.set_output_type/reset_output_type/output_type_is_set (deprecated 10.12) at 6a92d4e "
+                    "(release/sd35, TensorRT 10.13) and no longer at a892d22 (main, NvInferVersion.h 11.1.0)",
     },
 }
 SOURCES.update(API_SOURCES)
@@ -146,7 +149,7 @@ API = [
      "builder.build_serialized_network(network, config), then IRuntime.deserialize_cuda_engine", NV_RELNOTES,
      "TRT402", "method"),
     ("EXPLICIT_BATCH", "NetworkDefinitionCreationFlag", "10.0", "11.0",
-     "0 (networks are always explicit-batch from TensorRT 10.0; the flag is ignored)", NV_RELNOTES, "TRT403", "member"),
+     "0 (networks are always explicit-batch from TensorRT 10.0; the flag is ignored)", _R11, "TRT403", "member"),
     ("max_batch_size", "IBuilder attribute (implicit batch)", None, "10.0",
      "an explicit-batch network with an optimization profile", NV_RELNOTES, "TRT404", "attribute"),
     ("IInt8EntropyCalibrator2", "implicit-quantization calibrator", "10.1", "11.0",

@@ -295,7 +295,9 @@ def test_entry_point_plugins(tmp_path: Path) -> None:
         "            yield self.finding('banana found', src.path, 1, 1)\n"
     )
     (tmp_path / "a.py").write_text("banana = 1\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), *sys.path]))
+    # no bytecode cache: the plugin is rewritten below with the same size, possibly within the same second, and a
+    # cached .pyc validated by mtime and size would then still hold the first version
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), *sys.path]), PYTHONDONTWRITEBYTECODE="1")
     r = run_subprocess("check", "--isolated", "--output-format", "concise", str(tmp_path / "a.py"), env=env)
     assert r.code == 1 and "TRT950 [error] banana found" in r.out
     assert "Flags the word banana." in run_subprocess("rule", "TRT950", env=env).out
