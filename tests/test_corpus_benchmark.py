@@ -24,7 +24,7 @@ def _load(name: str) -> ModuleType:
     return mod
 
 
-@pytest.mark.parametrize("corpus", ["corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml"])
+@pytest.mark.parametrize("corpus", ["corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml", "corpus_v4.yaml", "corpus_v5.yaml"])
 def test_corpus_records_commits_and_subpaths(corpus: str) -> None:
     entries = yaml.safe_load((CORPUS_DIR / corpus).read_text(encoding="utf-8"))["codebases"]
     assert len(entries) >= 10
@@ -61,6 +61,61 @@ def test_corpus_v3_shares_no_code_base_with_v1_v2_or_the_tuning_set() -> None:
     assert not {"/".join(e["url"].lower().split("/")[-2:]) for e in v3} & tuned
 
 
+def test_corpus_v4_shares_no_code_base_with_v1_v2_v3_the_tuning_set_or_round_4s_development_list() -> None:
+    """v4 is the held-out corpus of the last measurement: v1, v2 and v3 were each used for tuning after their first
+    measurement, the tuning set and the in-repo tests were seen while writing the rules, and round 4 develops on
+    another list of code bases."""
+    def entries(name: str) -> list[dict[str, str]]:
+        out: list[dict[str, str]] = yaml.safe_load((CORPUS_DIR / name).read_text(encoding="utf-8"))["codebases"]
+        return out
+    def repo(e: dict[str, str]) -> str:
+        return "/".join(e["url"].lower().split("/")[-2:])
+    v4 = entries("corpus_v4.yaml")
+    seen = entries("corpus.yaml") + entries("corpus_v2.yaml") + entries("corpus_v3.yaml")
+    assert len(v4) >= 12
+    assert not {repo(e) for e in v4} & {repo(e) for e in seen}
+    assert not {e["name"].lower() for e in v4} & {e["name"].lower() for e in seen}
+    # Names alone too: a fork or mirror under another owner is the same code base.
+    assert not {repo(e).split("/")[1] for e in v4} & {repo(e).split("/")[1] for e in seen}
+    tuned = {"ultralytics/ultralytics", "ultralytics/yolov5", "open-mmlab/mmdetection", "huggingface/diffusers",
+             "facebookresearch/detectron2", "open-mmlab/mmdeploy", "nvidia/tensorrt", "nvidia-ai-iot/torch2trt",
+             "wongkinyiu/yolov7", "megvii-basedetection/yolox", "nvidia/tensorrt-llm", "triple-mu/yolov8-tensorrt",
+             "idea-research/dino", "fundamentalvision/deformable-detr", "pytorch/vision",
+             "huggingface/pytorch-image-models"}
+    development = {"mask2former", "detic", "yolos", "yolor", "yolov3", "blip", "lavis", "imagebind", "guided-diffusion",
+                   "generative-models", "ssd.pytorch", "deep-text-recognition-benchmark"}
+    assert not {repo(e) for e in v4} & tuned
+    assert not {repo(e).split("/")[1] for e in v4} & development
+
+
+def test_corpus_v5_shares_no_code_base_with_v1_v4_the_tuning_set_or_the_development_list() -> None:
+    """v5 is the held-out corpus of the final measurement: v1-v4 were each used for tuning after their first
+    measurement, the tuning set and the in-repo tests were seen while writing the rules, and the last round develops on
+    another list of code bases."""
+    def entries(name: str) -> list[dict[str, str]]:
+        out: list[dict[str, str]] = yaml.safe_load((CORPUS_DIR / name).read_text(encoding="utf-8"))["codebases"]
+        return out
+    def repo(e: dict[str, str]) -> str:
+        return "/".join(e["url"].lower().split("/")[-2:])
+    v5 = entries("corpus_v5.yaml")
+    seen = [e for name in ("corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml", "corpus_v4.yaml") for e in entries(name)]
+    assert len(v5) >= 15
+    assert not {repo(e) for e in v5} & {repo(e) for e in seen}
+    assert not {e["name"].lower() for e in v5} & {e["name"].lower() for e in seen}
+    # Names alone too: a fork or mirror under another owner is the same code base.
+    assert not {repo(e).split("/")[1] for e in v5} & {repo(e).split("/")[1] for e in seen}
+    tuned = {"ultralytics/ultralytics", "ultralytics/yolov5", "open-mmlab/mmdetection", "huggingface/diffusers",
+             "facebookresearch/detectron2", "open-mmlab/mmdeploy", "nvidia/tensorrt", "nvidia-ai-iot/torch2trt",
+             "wongkinyiu/yolov7", "megvii-basedetection/yolox", "nvidia/tensorrt-llm", "triple-mu/yolov8-tensorrt",
+             "idea-research/dino", "fundamentalvision/deformable-detr", "pytorch/vision",
+             "huggingface/pytorch-image-models"}
+    development = {"mask2former", "detic", "yolos", "yolor", "yolov3", "blip", "lavis", "imagebind", "guided-diffusion",
+                   "generative-models", "ssd.pytorch", "deep-text-recognition-benchmark"}
+    assert not {repo(e) for e in v5} & tuned
+    assert not {repo(e).split("/")[1] for e in v5} & {t.split("/")[1] for t in tuned} - {"vision"}
+    assert not {repo(e).split("/")[1] for e in v5} & development
+
+
 def test_named_corpora_pick_their_own_files() -> None:
     run_corpus, precision = _load("run_corpus"), _load("precision")
     assert run_corpus.CORPORA["v1"] == (CORPUS_DIR / "corpus.yaml", run_corpus.OUT)
@@ -73,6 +128,14 @@ def test_named_corpora_pick_their_own_files() -> None:
     v3 = precision.CORPORA["v3"]
     assert [p.name for p in v3] == ["corpus_v3_findings.json", "judgements_v3.yaml", "corpus_v3_precision.json"]
     assert v3[0] == run_corpus.CORPORA["v3"][1]
+    assert run_corpus.CORPORA["v4"][0] == CORPUS_DIR / "corpus_v4.yaml"
+    v4 = precision.CORPORA["v4"]
+    assert [p.name for p in v4] == ["corpus_v4_findings.json", "judgements_v4.yaml", "corpus_v4_precision.json"]
+    assert v4[0] == run_corpus.CORPORA["v4"][1]
+    assert run_corpus.CORPORA["v5"][0] == CORPUS_DIR / "corpus_v5.yaml"
+    v5 = precision.CORPORA["v5"]
+    assert [p.name for p in v5] == ["corpus_v5_findings.json", "judgements_v5.yaml", "corpus_v5_precision.json"]
+    assert v5[0] == run_corpus.CORPORA["v5"][1]
 
 
 def test_judgement_files_are_well_formed() -> None:

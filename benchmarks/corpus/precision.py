@@ -37,7 +37,11 @@ CORPORA = {"v1": (FINDINGS, JUDGEMENTS, OUT),
            "v2": (HERE.parent / "results" / "corpus_v2_findings.json", HERE / "judgements_v2.yaml",
                   HERE.parent / "results" / "corpus_v2_precision.json"),
            "v3": (HERE.parent / "results" / "corpus_v3_findings.json", HERE / "judgements_v3.yaml",
-                  HERE.parent / "results" / "corpus_v3_precision.json")}
+                  HERE.parent / "results" / "corpus_v3_precision.json"),
+           "v4": (HERE.parent / "results" / "corpus_v4_findings.json", HERE / "judgements_v4.yaml",
+                  HERE.parent / "results" / "corpus_v4_precision.json"),
+           "v5": (HERE.parent / "results" / "corpus_v5_findings.json", HERE / "judgements_v5.yaml",
+                  HERE.parent / "results" / "corpus_v5_precision.json")}
 JUDGED = ("error", "warning")
 Key = tuple[str, str, str, str]
 
