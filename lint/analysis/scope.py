@@ -787,8 +787,9 @@ def separate_inference_method(cls: ast.ClassDef) -> str:
     ``generate``, RADTTS's ``infer``): no method of the class calls ``forward`` (``self(...)``,
     ``self.forward``), ``forward`` does not reach any inference-named method through ``self.<method>``
     (a ``forward`` that dispatches to ``self.inference`` at eval time is the exported entry), and ``forward``
-    requires more arguments than the inference method (the training targets). "" otherwise, and for a class
-    without its own ``forward``."""
+    requires more arguments than the inference method (the training targets). "" otherwise, for a class
+    without its own ``forward``, and for a ``forward`` that returns only losses (excluded on its own; the
+    sampling loop beside it, a diffusion wrapper's ``sample``, is not made an entry)."""
     methods = [n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     if not any(m.name == "forward" for m in methods):
         return ""
@@ -803,6 +804,8 @@ def separate_inference_method(cls: ast.ClassDef) -> str:
     # requires more arguments than the inference method
     fwd = _forward_of(cls)
     assert fwd is not None
+    if returned_losses(fwd):  # excluded by itself; its sampler (a diffusion ``sample`` loop) is no entry either
+        return ""
     n_fwd = len(_required_params(fwd))
     by_name = {m.name: m for m in methods}
     return next((c for c in candidates if len(_required_params(by_name[c])) < n_fwd), "")
