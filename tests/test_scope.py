@@ -376,6 +376,10 @@ class Speech(nn.Module):
 
     def inference(self, text):
         return self.decoder(text, self.length(text).item())
+
+
+def synthesize(model, text):
+    return model.inference(text)
 """
 SPEECH_EXPORT = """\
 import torch
@@ -408,4 +412,10 @@ def test_forward_called_by_a_method_stays_the_entry(tmp_path: Path) -> None:
                                                             "self.length(text).item())\n\n"
                                                             "    def generate(self, text):\n"
                                                             "        return self.forward(text, None, None)\n"))
+    assert _findings("--isolated", "m.py", cwd=tmp_path) == [("m.py", 6, "TRT102")]
+
+
+def test_an_inference_method_nobody_calls_leaves_forward_the_entry(tmp_path: Path) -> None:
+    # Kokoro's TextEncoder: an unused `inference` beside the forward that the model calls
+    (tmp_path / "m.py").write_text(TRAINING_FORWARD.split("\n\ndef synthesize")[0] + "\n")
     assert _findings("--isolated", "m.py", cwd=tmp_path) == [("m.py", 6, "TRT102")]
