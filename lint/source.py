@@ -234,6 +234,15 @@ class SourceFile:
         return not self.qualnames(call.func).isdisjoint(names)
 
     # ---------------------------------------------------------------- forward scope
+    def where(self, f: FunctionInfo) -> str:
+        """How a finding names the exported function it is in: `forward`, the inference entry of a class whose
+        forward is the training step, or a function called from them."""
+        if f.node.name == "forward":
+            return "`forward`"
+        if f.cls is not None and f.node.name == self.scope.inference_method(f.cls):
+            return f"`{f.node.name}` (the inference entry beside a training forward)"
+        return f"`{f.node.name}` (called from forward)"
+
     def forward_functions(self) -> list[FunctionInfo]:
         """The exported functions of this file: ``forward`` of exported classes (see :attr:`scope`), entry
         methods named by export roots, and what they call in this file (``self.<method>``, module functions),

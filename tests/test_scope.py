@@ -364,3 +364,58 @@ def test_classes_of_metrics_modules_are_not_model_code(tmp_path: Path) -> None:
     assert sorted(got) == [("score.py", 11, "TRT102"), ("score.py", 17, "TRT102")]
     r = run_cli("check", "--isolated", "--show-scope", "metrics/score.py", cwd=tmp_path)
     assert "excluded  class Normalize (line 15): an evaluation metric (defined in a metrics module)" in r.out
+
+
+TRAINING_FORWARD = """\
+import torch.nn as nn
+
+
+class Speech(nn.Module):
+    def forward(self, text, mel, lengths):
+        return self.decoder(text, mel[:, : lengths.max().item()]), self.mse(mel)
+
+    def inference(self, text):
+        return self.decoder(text, self.length(text).item())
+
+
+def synthesize(model, text):
+    return model.inference(text)
+"""
+SPEECH_EXPORT = """\
+import torch
+from pkg.speech import Speech
+
+model = Speech().eval()
+torch.onnx.export(model, (torch.randn(1, 3),), "speech.onnx")
+"""
+
+
+def test_a_training_forward_beside_an_inference_method(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "speech.py").write_text(TRAINING_FORWARD)
+    # no root exports the model itself: forward is the training step, `inference` the exported entry
+    assert _findings("--isolated", "pkg", cwd=tmp_path) == [("speech.py", 9, "TRT102")]
+    r = run_cli("check", "--isolated", "--show-scope", "pkg", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert ("excluded  Speech.forward (line 5): training entry: inference goes through inference, which does not "
+            "call forward") in r.out
+    assert "exported  Speech.inference (line 8): entry point" in r.out
+    # an exporter called on the model traces forward: forward stays linted (and `inference` is not an entry)
+    (tmp_path / "export.py").write_text(SPEECH_EXPORT)
+    assert _findings("--isolated", ".", cwd=tmp_path) == [("speech.py", 6, "TRT102")]
+
+
+def test_forward_called_by_a_method_stays_the_entry(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text(TRAINING_FORWARD.replace("self.length(text).item())",
+                                                            "self.length(text).item())\n\n"
+                                                            "    def generate(self, text):\n"
+                                                            "        return self.forward(text, None, None)\n"))
+    assert _findings("--isolated", "m.py", cwd=tmp_path) == [("m.py", 6, "TRT102")]
+
+
+def test_an_inference_method_nobody_calls_leaves_forward_the_entry(tmp_path: Path) -> None:
+    # Kokoro's TextEncoder: an unused `inference` beside the forward that the model calls
+    (tmp_path / "m.py").write_text(TRAINING_FORWARD.split("\n\ndef synthesize")[0] + "\n")
+    assert _findings("--isolated", "m.py", cwd=tmp_path) == [("m.py", 6, "TRT102")]

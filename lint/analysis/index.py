@@ -122,6 +122,7 @@ class RunIndex:
     #: one file with a build script in another); the file being linted gets its own SourceFile, not this one
     export_files: dict[str, "SourceFile"] = field(default_factory=dict)
     _reach_done: bool = False
+    _method_calls: dict[str, bool] | None = None
 
     # ------------------------------------------------------------ classes
     def module_status(self, name: str, _seen: frozenset[str] = frozenset()) -> ModuleStatus:
@@ -240,6 +241,18 @@ class RunIndex:
                     if b.kind == "def" and self.forward_callers(b.name, b.path):
                         self._feeding.add(b.path)
         return path in self._feeding
+
+    def method_called(self, name: str) -> bool:
+        """Some file of the run calls a method of this name on an object (``model.inference(...)``,
+        ``self.gpt.generate(...)``): a bare definition or a call of a same-named function does not count."""
+        if self._method_calls is None:
+            self._method_calls = {}
+        got = self._method_calls.get(name)
+        if got is None:
+            pattern = re.compile(rf"\.{re.escape(name)}[ \t]*\(")
+            texts = {id(b._text): b._text for blocks in self.blocks.values() for b in blocks}
+            got = self._method_calls[name] = any(pattern.search(t) for t in texts.values())
+        return got
 
     def root_for(self, name: str) -> list[Root]:
         return [r for r in self.roots if r.name == name]

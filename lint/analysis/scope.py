@@ -24,7 +24,10 @@ Decisions, in order (the first that applies wins), for each class:
    TensorRT): not model code.
 
 Methods follow their class, except methods decorated ``@torch.jit.unused``, ``@torch.jit.ignore`` or
-``@torch.jit._script_if_tracing`` and methods whose name says loss (``loss``, ``compute_loss``, ...).
+``@torch.jit._script_if_tracing`` and methods whose name says loss (``loss``, ``compute_loss``, ...). A
+``forward`` that returns only losses, or that sits beside a separate inference method which does not call it
+(:func:`separate_inference_method`), is the training step: not an entry, unless an export root of the run
+exports the model itself; the inference method is the entry instead.
 Inside exported functions, the statement walk of :mod:`trtlint.source` also skips training-only branches and
 the eager side of tracing-aware guards (see ``branch_filter``).
 """
@@ -34,7 +37,7 @@ import ast
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from .bases import _RUNTIME_RE, AUTOGRAD_FUNCTION, RUNTIMES, ModuleStatus, Prefiltered, status_of_qualname
 
@@ -138,6 +141,7 @@ class FileScope:
         self.index = index
         self._classes: dict[int, Decision] = {}
         self._packs: dict[int, str] = {}
+        self._inference: dict[int, str] = {}
         self._names_samples: bool | None = None
         self._by_name = {c.name: c for c in src.classes}
         self._entries: list[tuple[FunctionInfo, str]] | None = None
@@ -354,6 +358,10 @@ class FileScope:
             if losses:
                 return Decision(False, f"training-only: forward returns only losses (`{losses}`), so it is the "
                                 "training step; inference goes through another method")
+            other = self.inference_method(f.cls)
+            if other:
+                return Decision(False, f"training entry: inference goes through {other}, which does not call "
+                                "forward")
         packs = self._packs.get(id(f.node))
         if packs is None:
             if self._names_samples is None:  # read the text once: most files name no data sample at all
@@ -368,6 +376,23 @@ class FileScope:
                 return d
             return Decision(True, f"method of {f.cls.name}")
         return Decision(True, "module-level function")
+
+    def inference_method(self, cls: ast.ClassDef) -> str:
+        """The inference method of a class whose ``forward`` is the training step, "" when there is none (see
+        :func:`separate_inference_method`); never when an export root of the run exports the class itself
+        (``torch.onnx.export(model, ...)`` traces ``forward``)."""
+        got = self._inference.get(id(cls))
+        if got is None:
+            got = ""
+            if not (self.index and any(not r.method for r in self.index.root_for(cls.name))):
+                got = separate_inference_method(cls, self._method_called)
+            self._inference[id(cls)] = got
+        return got
+
+    def _method_called(self, name: str) -> bool:
+        if self.index is not None and self.index.method_called(name):
+            return True
+        return re.search(rf"\.{re.escape(name)}[ \t]*\(", self.src.text) is not None
 
     def entry_functions(self) -> list[tuple[FunctionInfo, str]]:
         """Where the forward scope starts: ``forward`` of exported classes, entry methods named by roots, and
@@ -385,7 +410,7 @@ class FileScope:
                         out.append((f, f"called from the forward of {c.name} ({c.path}:{c.line})"))
                         self.cross_file.add(id(f.node))
                 continue
-            entry = f.node.name == "forward"
+            entry = f.node.name == "forward" or f.node.name == self.inference_method(f.cls)
             if not entry and self.index is not None:
                 entry = f.node.name in self.index.entry_methods(f.cls.name)
             if not entry:
@@ -742,6 +767,80 @@ def _forward_methods(cls: ast.ClassDef) -> list[ast.FunctionDef | ast.AsyncFunct
             if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self":
                 work.append(n.attr)
     return out
+
+
+# names of a model's inference entry beside a training ``forward`` (``inference``, ``infer_batch``,
+# ``generate_speech``, ``sample``, ``decode``)
+INFERENCE_METHOD = re.compile(r"(inference|infer|generate)(_\w+)?|sample|decode")
+
+
+def _calls_forward(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """``fn`` may call the module's own ``forward``: ``self(...)``, ``self.forward(...)``, ``self.__call__``,
+    or ``self`` handed on as a value (``model = self if self._fsdp is None else self._fsdp``, then
+    ``model(...)``, as audiocraft's ``LMModel.generate`` does; ``helper(self, x)``). ``self.<attr>``,
+    ``return self`` and ``super(Cls, self)`` do not count."""
+    attr_of, skip = set(), set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Attribute):
+            attr_of.add(id(n.value))
+            if isinstance(n.value, ast.Name) and n.value.id == "self" and n.attr in ("forward", "__call__"):
+                return True
+        elif isinstance(n, ast.Return) and isinstance(n.value, ast.Name):
+            skip.add(id(n.value))
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "super":
+            skip.update(id(a) for a in n.args)
+    return any(isinstance(n, ast.Name) and n.id == "self" and isinstance(n.ctx, ast.Load)
+               and id(n) not in attr_of and id(n) not in skip for n in ast.walk(fn))
+
+
+def separate_inference_method(cls: ast.ClassDef, called: Callable[[str], bool]) -> str:
+    """The name of a method of ``cls`` itself named for inference (:data:`INFERENCE_METHOD`) when the class's
+    ``forward`` is its training step and inference goes around it (Coqui TTS's ``inference``, XTTS's
+    ``generate``, RADTTS's ``infer``): no method of the class calls ``forward`` (``self(...)``,
+    ``self.forward``), ``forward`` does not reach any inference-named method through ``self.<method>``
+    (a ``forward`` that dispatches to ``self.inference`` at eval time is the exported entry), and ``forward``
+    requires more arguments than the inference method (the training targets); the inference method requires
+    at least one argument (a ``sample(batch_size=16)`` loop from noise is no entry), takes no
+    training targets (``generate_labels(gt_bbox)``) and is called somewhere in the run (``.infer(...)``: an
+    unused ``inference`` beside a forward that the model calls is no evidence). "" otherwise, for a class
+    without its own ``forward``, and for a ``forward`` that returns only losses (excluded on its own; the
+    sampling loop beside it, a diffusion wrapper's ``sample``, is not made an entry)."""
+    methods = [n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if not any(m.name == "forward" for m in methods):
+        return ""
+    candidates = [m.name for m in methods if INFERENCE_METHOD.fullmatch(m.name)
+                  and not LOSS_METHOD.search(m.name.lower())
+                  and not any(TARGET_PARAM.match(p) for p in _required_params(m))]
+    if not candidates or any(_calls_forward(m) for m in methods):
+        return ""
+    if any(c in _reached_methods(cls) for c in candidates):
+        return ""
+    # teacher forcing: forward takes the targets (ground-truth mel, codes, lengths) on top of the inputs, so it
+    # requires more arguments than the inference method
+    fwd = _forward_of(cls)
+    assert fwd is not None
+    if returned_losses(fwd):  # excluded by itself; its sampler (a diffusion ``sample`` loop) is no entry either
+        return ""
+    n_fwd = len(_required_params(fwd))
+    by_name = {m.name: m for m in methods}
+    # an entry takes an input: a ``sample(batch_size=16)`` loop that starts from noise has none to export
+    return next((c for c in candidates if 0 < len(_required_params(by_name[c])) < n_fwd and called(c)), "")
+
+
+def _reached_methods(cls: ast.ClassDef) -> set[str]:
+    """Names of the methods of the class that ``forward`` reaches through ``self.<name>``, transitively, loss
+    methods included (mmengine's ``forward`` dispatches to ``loss``, which calls ``generate_labels``)."""
+    methods = {n.name: n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    work, seen = ["forward"], set()
+    while work:
+        name = work.pop()
+        if name in seen or name not in methods:
+            continue
+        seen.add(name)
+        for n in ast.walk(methods[name]):
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self":
+                work.append(n.attr)
+    return seen
 
 
 def _first_param(cls: ast.ClassDef) -> str:

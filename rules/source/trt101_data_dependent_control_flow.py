@@ -105,7 +105,7 @@ class DataDependentControlFlow(SourceRule):
         scripted: dict[int, bool] = {}
         for f, node, cond in data_dependent_conditions(src):
             what = WHAT.get(type(node), "a condition")
-            where = "`forward`" if f.node.name == "forward" else f"`{f.node.name}` (called from forward)"
+            where = src.where(f)
             if id(f.node) not in scripted:
                 scripted[id(f.node)] = is_scripted(src, f)
             if scripted[id(f.node)]:

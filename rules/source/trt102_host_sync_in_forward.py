@@ -74,7 +74,7 @@ class HostSyncInForward(SourceRule):
         mutated_of: dict[int, set[str]] = {}  # per class: the attributes its methods change
         for f in src.forward_functions():
             kinds = src.kinds(f)
-            where = f"`{f.node.name}`" + ("" if f.node.name == "forward" else " (called from forward)")
+            where = src.where(f)
             typed = _typed_not_tensor(f.node)
             if f.cls is not None and id(f.cls) not in mutated_of:
                 mutated_of[id(f.cls)] = _mutated_attrs(f.cls)
