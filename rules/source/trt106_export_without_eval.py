@@ -360,15 +360,21 @@ def _wraps_eval_model(src: SourceFile, call: ast.Call, ctor: ast.Call) -> bool:
     return False
 
 
+def _init_of_file_class(src: SourceFile, ctor: ast.Call) -> ast.FunctionDef | None:
+    """The ``__init__`` of the class of this file that ``ctor`` (``Name(...)``) constructs, if there is one."""
+    if not isinstance(ctor.func, ast.Name):
+        return None
+    cls = next((c for c in src.classes if c.name == ctor.func.id), None)
+    if cls is None:
+        return None
+    return next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+
+
 def _plain_wrapper(src: SourceFile, ctor: ast.Call) -> bool:
     """``Wrapper(...)`` of a class of this file whose ``__init__`` builds nothing (no ``torch.nn`` layer, no
     constructor call): it only holds what it is given, so its mode is that of what it holds (a forward that calls
     ``self.parent.encode(...)`` or ``self.tacotron2.postnet``)."""
-    if not isinstance(ctor.func, ast.Name):
-        return False
-    cls = next((c for c in src.classes if c.name == ctor.func.id), None)
-    init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None) \
-        if cls is not None else None
+    init = _init_of_file_class(src, ctor)
     if init is None:
         return False
     for n in ast.walk(init):
@@ -388,11 +394,7 @@ def _holds_models_made_elsewhere(src: SourceFile, ctor: ast.Call) -> bool:
     elsewhere: returned by ``.deploy()``/``.eval()`` or taken from another object (``YOLO(path).model``, which
     the loader hands over in eval mode). The mode was decided where those models were made, as for the model
     exported directly; a wrapper that adds a layer (``torch.nn.*``) is in training mode itself and still counts."""
-    if not isinstance(ctor.func, ast.Name):
-        return False
-    cls = next((c for c in src.classes if c.name == ctor.func.id), None)
-    init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None) \
-        if cls is not None else None
+    init = _init_of_file_class(src, ctor)
     if init is None:
         return False
     held = False
