@@ -246,6 +246,48 @@ def receiver_kind(src: SourceFile, node: ast.AST, scope: ast.AST | None = None, 
     return "unknown"
 
 
+# the TensorRT class a factory returns (the names TensorRT's Python bindings give them)
+_FACTORY_CLASS = {
+    "Builder": "IBuilder", "Runtime": "IRuntime", "create_builder_config": "IBuilderConfig",
+    "create_network": "INetworkDefinition", "deserialize_cuda_engine": "ICudaEngine", "build_engine": "ICudaEngine",
+    "build_cuda_engine": "ICudaEngine", "create_execution_context": "IExecutionContext",
+    "create_execution_context_without_device_memory": "IExecutionContext",
+}
+# a receiver's own name when nothing in the file says where it came from: `config`, `builder_config`, `trt_engine`
+_NAME_CLASS = (("config", "IBuilderConfig"), ("builder", "IBuilder"), ("engine", "ICudaEngine"),
+               ("context", "IExecutionContext"), ("runtime", "IRuntime"), ("network", "INetworkDefinition"))
+
+
+def trt_class(src: SourceFile, node: ast.AST, depth: int = 0) -> str | None:
+    """The TensorRT class of the object ``node`` evaluates to (``"IBuilder"``, ``"IBuilderConfig"``...), or None.
+
+    From the factory the name is bound to in its scope (``trt.Builder(...)``, ``builder.create_builder_config()``,
+    ``runtime.deserialize_cuda_engine(...)``), else from the receiver's own name (``config``, ``builder``,
+    ``engine``...), else None."""
+    if depth > 4:
+        return None
+    if isinstance(node, ast.Call):
+        fn = node.func
+        name = fn.attr if isinstance(fn, ast.Attribute) else fn.id if isinstance(fn, ast.Name) else ""
+        if name in _FACTORY_CLASS and (isinstance(fn, ast.Attribute) or _is_trt_name(src, fn)):
+            return _FACTORY_CLASS[name]
+        return None
+    if isinstance(node, ast.Name):
+        scope, _ = _enclosing(src, node)
+        values = _bindings(src, scope).get(node.id) or (
+            _bindings(src, src.tree).get(node.id) if scope is not src.tree else None) or []
+        found = {trt_class(src, v, depth + 1) for v in values if isinstance(v, ast.Call)} - {None}
+        if len(found) == 1:
+            return found.pop()
+        label = node.id
+    elif isinstance(node, ast.Attribute):
+        label = node.attr
+    else:
+        return None
+    low = label.lower()
+    return next((cls for word, cls in _NAME_CLASS if word in low), None)
+
+
 # ------------------------------------------------------------------ version guards
 def _is_version_test(src: SourceFile, test: ast.AST, depth: int = 0) -> bool:
     for n in ast.walk(test):
