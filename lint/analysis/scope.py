@@ -419,7 +419,25 @@ class FileScope:
         if fwd is None or self.function_decision(fwd).exported:
             return set()
         reached = {g.node.name for g in self.src.forward_functions() if g.cls is cls}
-        return _reached_methods(cls) - reached - {"forward"}
+        methods = {n.name: n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        users: dict[str, set[str]] = {}  # method -> the methods of the class that name it through ``self.``
+        for caller, node in methods.items():
+            for n in ast.walk(node):
+                if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self" \
+                        and n.attr in methods and n.attr != caller:
+                    users.setdefault(n.attr, set()).add(caller)
+        # only what forward reaches and nothing else names: a helper shared with a sampler (``p_sample`` beside a
+        # loss-only forward) is not called "training-only", it is simply not reached from an entry
+        training = {"forward"}
+        candidates = _reached_methods(cls) - reached - training
+        grew = True
+        while grew:
+            grew = False
+            for m in sorted(candidates - training):
+                if m in methods and users.get(m, set()) <= training:
+                    training.add(m)
+                    grew = True
+        return training - {"forward"}
 
     def _method_called(self, name: str) -> bool:
         if self.index is not None and self.index.method_called(name):
@@ -715,7 +733,7 @@ def describe(src: SourceFile) -> list[str]:
                 lines.append(f"  excluded  {name} (line {f.node.lineno}): {d.reason}")
             elif f.node.name in scope.training_helpers(f.cls):
                 lines.append(f"  excluded  {name} (line {f.node.lineno}): training-only: called only from the "
-                             "training entry forward (and what it calls), not from an exported entry")
+                             "training entry forward and the helpers only it calls")
     return lines
 
 
