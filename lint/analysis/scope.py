@@ -114,6 +114,11 @@ RANDOM_CALLS = ("torch.rand", "torch.randn", "torch.randint", "torch.randperm", 
                 "torch.multinomial", "torch.normal", "random.", "numpy.random.")
 RANDOM_METHODS = frozenset({"uniform_", "normal_", "random_", "bernoulli_", "exponential_", "geometric_",
                             "cauchy_", "log_normal_"})
+# random augmentations of the augmentation libraries: torchvision's ``Random*``, ``ColorJitter``, the automatic
+# policies; anything of kornia.augmentation and albumentations
+RANDOM_AUGMENTATION = re.compile(r"torchvision\.transforms\.(v2\.)?(Random\w+|ColorJitter|RandAugment|AutoAugment|"
+                                 r"TrivialAugmentWide|AugMix|ElasticTransform)$|kornia\.augmentation\.|albumentations\.")
+_AUGMENTATION_TEXT = re.compile(r"torchvision|kornia|albumentations")
 # eager inference wrappers of the OpenMMLab family (``BaseInferencer`` and subclasses): they call a model
 INFERENCER = re.compile(r"Inferencer$")
 
@@ -190,6 +195,10 @@ class FileScope:
         if TRANSFORMS_PATH.search(_project_path(self.src.path)) and self._draws_random(cls):
             return Decision(False, "training-only: a random data augmentation (defined in a transforms module, its "
                             "forward draws random numbers)")
+        aug = self._augmentations_held(cls)
+        if aug and self._draws_random(cls):
+            return Decision(False, f"a random data augmentation (it builds `{aug}` and its forward draws random "
+                            "numbers): it perturbs data for training or guidance, it is not network code")
         if PREDICTOR.search(cls.name):
             why = self._predictor(cls)
             if why:
@@ -259,6 +268,20 @@ class FileScope:
                 if any(q.startswith(RANDOM_CALLS) for q in self.src.qualnames(node.func)):
                     return True
         return False
+
+    def _augmentations_held(self, cls: ast.ClassDef) -> str:
+        """The random augmentation of an augmentation library (``torchvision.transforms.RandomAffine``,
+        ``ColorJitter``, ``kornia.augmentation.*``, ``albumentations.*``) that the class's ``__init__`` builds, or
+        "": a module holding such transforms is a data augmentation, not network code."""
+        if not _AUGMENTATION_TEXT.search(self.src.text):
+            return ""
+        init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        for node in ast.walk(init) if init is not None else ():
+            if isinstance(node, ast.Call):
+                for q in self.src.qualnames(node.func):
+                    if RANDOM_AUGMENTATION.match(q):
+                        return ast.unparse(node.func)
+        return ""
 
     def _predictor(self, cls: ast.ClassDef, both: bool = False) -> str:
         """Why a class is an eager inference wrapper ("" if nothing says so): its ``__init__`` puts a model it
