@@ -419,3 +419,90 @@ def test_an_inference_method_nobody_calls_leaves_forward_the_entry(tmp_path: Pat
     # Kokoro's TextEncoder: an unused `inference` beside the forward that the model calls
     (tmp_path / "m.py").write_text(TRAINING_FORWARD.split("\n\ndef synthesize")[0] + "\n")
     assert _findings("--isolated", "m.py", cwd=tmp_path) == [("m.py", 6, "TRT102")]
+
+
+UTILS = """\
+def normalize_mels(mels):
+    return mels / mels.max().item()
+
+
+def pad_frames(x):
+    return x[:, : x.argmax().item()]
+"""
+SPEECH = """\
+import torch.nn as nn
+from pkg.utils import normalize_mels, pad_frames
+
+
+class Speech(nn.Module):
+    def forward(self, text, text_len, mels, mel_len):  # training: teacher forcing on ground-truth mels
+        return self.decoder(text, text_len, normalize_mels(mels), mel_len)
+
+    def inference(self, text, noise_scale, length_scale: float):
+        return self.decoder.infer(text) * length_scale
+
+
+class Vocoder(nn.Module):
+    def forward(self, mel):
+        return pad_frames(self.net(mel))
+"""
+SPEECH_ROOTS = """\
+import torch
+from pkg.speech import Speech, Vocoder
+
+model = Speech().eval()
+torch.jit.trace(model.inference, (torch.zeros(1, 8),))
+torch.onnx.export(Vocoder(), (torch.zeros(1, 80, 10),), "vocoder.onnx")
+"""
+
+
+def test_helpers_of_other_files_called_only_by_a_training_forward(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "utils.py").write_text(UTILS)
+    (pkg / "speech.py").write_text(SPEECH)
+    (tmp_path / "export.py").write_text(SPEECH_ROOTS)
+    # Speech.forward is the training step (sampling settings do not count against inference's arity):
+    # normalize_mels, which only it calls, is training-only; pad_frames, called by the exported Vocoder, is linted
+    assert _findings("--isolated", ".", cwd=tmp_path) == [("utils.py", 6, "TRT102")]
+    r = run_cli("check", "--isolated", "--show-scope", ".", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert ("excluded  normalize_mels (line 1): training-only: called only from the training forward of Speech "
+            "(pkg/speech.py:5; inference goes through inference)") in r.out
+    assert "exported  pad_frames (line 5): called from the forward of Vocoder (pkg/speech.py:13)" in r.out
+    # a root that exports Speech itself traces forward: its helper is linted again
+    (tmp_path / "export.py").write_text(SPEECH_ROOTS + 'torch.onnx.export(Speech(), (), "speech.onnx")\n')
+    assert _findings("--isolated", ".", cwd=tmp_path) == [("utils.py", 2, "TRT102"), ("utils.py", 6, "TRT102")]
+
+
+DISCRIMINATOR = """\
+import numpy as np
+import torch.nn as nn
+
+
+class MultiPeriodDiscriminator(nn.Module):
+    def forward(self, x):
+        i = np.random.randint(x.shape[-1] - 8)
+        return self.net(x[..., i:i + 8])
+"""
+
+
+def test_a_discriminator_is_linted_only_when_an_export_root_reaches_it(tmp_path: Path) -> None:
+    (tmp_path / "disc.py").write_text(DISCRIMINATOR)
+
+    def findings() -> list[tuple[str, int, str]]:
+        r = run_cli("check", "--isolated", "--output-format", "json", "--select", "TRT103", ".", cwd=tmp_path)
+        assert r.code in (0, 1), r.err
+        return [(Path(f["path"]).name, f["line"], f["code"]) for f in json.loads(r.out)]
+
+    assert findings() == []
+    r = run_cli("check", "--isolated", "--show-scope", "disc.py", cwd=tmp_path)
+    assert "excluded  class MultiPeriodDiscriminator (line 5): training-only: a GAN discriminator" in r.out
+    # exported by a root of the run (a discriminator used as a quality scorer): linted
+    (tmp_path / "export.py").write_text("import torch\nfrom disc import MultiPeriodDiscriminator\n\n"
+                                        "torch.onnx.export(MultiPeriodDiscriminator(), (), 'd.onnx')\n")
+    assert findings() == [("disc.py", 7, "TRT103")]
+    # a root the run cannot resolve, whose expression names a discriminator: linted too
+    (tmp_path / "export.py").write_text("import torch\n\n\ndef export(disc):\n"
+                                        "    torch.onnx.export(disc, (), 'd.onnx')\n")
+    assert findings() == [("disc.py", 7, "TRT103")]

@@ -51,12 +51,14 @@ class Block:
     with export roots need it)."""
 
     __slots__ = ("name", "kind", "path", "line", "bases", "_text", "_start", "_end", "_calls", "_forward_calls",
-                 "_runtime")
+                 "_runtime", "_head", "_training")
 
     def __init__(self, name: str, kind: str, path: str, line: int, bases: tuple[str, ...] = (), text: str = "",
-                 start: int = 0, end: int = 0) -> None:
+                 start: int = 0, end: int = 0, head: int | None = None) -> None:
         self.name, self.kind, self.path, self.line, self.bases = name, kind, path, line, bases
         self._text, self._start, self._end = text, start, end
+        self._head = start if head is None else head  # where the ``class``/``def`` line starts
+        self._training: str | None = None
         self._calls: frozenset[str] | None = None
         self._forward_calls: frozenset[str] | None = None
         self._runtime: bool | None = None
@@ -216,9 +218,19 @@ class RunIndex:
         """Model classes of other files of the run, in the reach of the export roots, whose ``forward`` calls
         ``function`` by a name it imports. Only where the roots are known: without them a helper called from
         some module's ``forward`` (often an eager inference wrapper around the model) is not linted."""
-        reach = self.reach
-        if reach is None:
+        if self.reach is None:
             return []
+        return [b for b in self._model_callers(function, path) if not self.training_forward(b)]
+
+    def training_callers(self, function: str, path: str) -> list[Block]:
+        """The model classes of other files (as :meth:`forward_callers`) whose ``forward`` calls ``function`` but
+        is a training step (:meth:`training_forward`): a helper that only they call is training-only."""
+        if self.reach is None:
+            return []
+        return [b for b in self._model_callers(function, path) if self.training_forward(b)]
+
+    def _model_callers(self, function: str, path: str) -> list[Block]:
+        reach = self.reach
         if self._callers is None:
             self._callers = {}
             for blocks in self.blocks.values():
@@ -229,6 +241,29 @@ class RunIndex:
                 and not _LOSS_CLASS.search(b.name)
                 and self.module_status(b.name) is not ModuleStatus.NOT_MODULE
                 and reach is not None and b.name in reach]
+
+    def training_forward(self, block: Block) -> str:
+        """Why the ``forward`` of a class of the run is its training step ("" when it is not, or when the class
+        cannot be read): it returns only losses, or inference goes through a separate method that does not call
+        it (``analysis.scope.separate_inference_method``), and no export root exports the class itself. A helper
+        of another file that only such a forward calls is training-only too."""
+        if block._training is None:
+            from .scope import returned_losses, separate_inference_method
+
+            why = ""
+            if block.kind == "class" and not any(not r.method for r in self.root_for(block.name)):
+                cls = _parse_block(block)
+                fwd = next((n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                            and n.name == "forward"), None) if cls is not None else None
+                if cls is not None and fwd is not None:
+                    losses = returned_losses(fwd)
+                    roots = self.entry_methods(block.name)  # a root that traces ``model.inference`` calls it
+                    other = "" if losses else separate_inference_method(
+                        cls, lambda n: n in roots or self.method_called(n))
+                    why = (f"forward returns only losses (`{losses}`)" if losses
+                           else f"inference goes through {other}" if other else "")
+            block._training = why
+        return block._training
 
     def feeds_forward(self, path: str) -> bool:
         """Whether a module-level function of this file is called from another file's model ``forward``."""
@@ -261,6 +296,16 @@ class RunIndex:
         return {r.method for r in self.roots if r.name == class_name and r.method}
 
 
+def _parse_block(block: Block) -> ast.ClassDef | None:
+    """The class of a block, parsed from its own text (None when that text does not parse alone)."""
+    lines = block._text[block._head:block._end].rstrip().split("\n")
+    while lines and (lines[-1].startswith("@") or not lines[-1].strip()):
+        lines.pop()  # a decorator of the next block
+    tree = _parse("\n".join(lines))
+    node = tree.body[0] if tree is not None and tree.body else None
+    return node if isinstance(node, ast.ClassDef) else None
+
+
 def _split_bases(text: str | None) -> tuple[str, ...]:
     if not text:
         return ()
@@ -286,7 +331,7 @@ def scan_text(path: str, text: str, index: RunIndex, parsed: "SourceFile | None"
         last = m.start()
         kind, name = m.group(1), m.group(2)
         bases = _split_bases(m.group(3)) if kind == "class" else ()
-        index.blocks.setdefault(name, []).append(Block(name, kind, path, line, bases, text, m.end(), end))
+        index.blocks.setdefault(name, []).append(Block(name, kind, path, line, bases, text, m.end(), end, m.start()))
     if any(marker in text for marker in _EXPORT_MARKERS):
         if parsed is None:
             tree = _parse(text)

@@ -12,7 +12,8 @@ Decisions, in order (the first that applies wins), for each class:
    its base's name): it prepares the batch before the exported forward; a training wrapper (``*TrainWrapper``),
    an evaluation metric (``SSIM``, ``*Metric``), a random transform of a ``transforms`` package, an inference
    predictor (``*Predictor`` that puts the model it holds in eval mode or runs under ``no_grad``): eager or
-   training code around a model; classical vision on the host (OpenCV, pycolmap): no graph to export;
+   training code around a model; a GAN discriminator (``*Discriminator``) that no export root reaches:
+   the adversary of the training loop; classical vision on the host (OpenCV, pycolmap): no graph to export;
 5. shaped like training, evaluation or eager post-processing code (:func:`training_or_eager_shape`: a forward
    that requires training targets, a loss module by its path, ``torch.distributed`` collectives, an estimator
    wrapper, a forward returning lists of dicts or PIL images): not exported;
@@ -27,7 +28,9 @@ Methods follow their class, except methods decorated ``@torch.jit.unused``, ``@t
 ``@torch.jit._script_if_tracing`` and methods whose name says loss (``loss``, ``compute_loss``, ...). A
 ``forward`` that returns only losses, or that sits beside a separate inference method which does not call it
 (:func:`separate_inference_method`), is the training step: not an entry, unless an export root of the run
-exports the model itself; the inference method is the entry instead.
+exports the model itself; the inference method is the entry instead. The methods only such a training
+``forward`` reaches are training-only helpers (:meth:`FileScope.training_helpers`), and so are functions of
+other files that only training ``forward`` s call (``RunIndex.training_callers``).
 Inside exported functions, the statement walk of :mod:`trtlint.source` also skips training-only branches and
 the eager side of tracing-aware guards (see ``branch_filter``).
 """
@@ -96,6 +99,9 @@ NO_GRAD_DECORATORS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.
                                 "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode"})
 # training wrappers: ``CutieTrainWrapper``, ``DetectorTrainer``, ``TrainingWrapper`` (not ``PreTrainedModel``)
 TRAIN_WRAPPER = re.compile(r"Train(er|ing)?(?![a-z])")
+# GAN discriminators (``RandomWindowDiscriminator``, ``MultiPeriodDiscriminator``, ``NLayerDiscriminator``, based on
+# a ``*Discriminator`` class, or ``discriminator_block`` in snake case): the adversary of a training loop
+DISCRIMINATOR = re.compile(r"Discriminator|(^|_)discriminator(_|$)")
 # image-quality metrics used for evaluation or as loss terms (``SSIM``, ``MS_SSIM``, ``PSNR``, ``*Metric``)
 METRIC_CLASS = re.compile(r"SSIM$|^PSNR$|Metrics?$")
 # a module of a package or file of metrics (``metrics/``, ``metric.py``, ``ssim_metrics.py``)
@@ -108,6 +114,11 @@ RANDOM_CALLS = ("torch.rand", "torch.randn", "torch.randint", "torch.randperm", 
                 "torch.multinomial", "torch.normal", "random.", "numpy.random.")
 RANDOM_METHODS = frozenset({"uniform_", "normal_", "random_", "bernoulli_", "exponential_", "geometric_",
                             "cauchy_", "log_normal_"})
+# random augmentations of the augmentation libraries: torchvision's ``Random*``, ``ColorJitter``, the automatic
+# policies; anything of kornia.augmentation and albumentations
+RANDOM_AUGMENTATION = re.compile(r"torchvision\.transforms\.(v2\.)?(Random\w+|ColorJitter|RandAugment|AutoAugment|"
+                                 r"TrivialAugmentWide|AugMix|ElasticTransform)$|kornia\.augmentation\.|albumentations\.")
+_AUGMENTATION_TEXT = re.compile(r"torchvision|kornia|albumentations")
 # eager inference wrappers of the OpenMMLab family (``BaseInferencer`` and subclasses): they call a model
 INFERENCER = re.compile(r"Inferencer$")
 
@@ -172,6 +183,10 @@ class FileScope:
             return Decision(False, "training-only: a random data augmentation (by its name, applied to images)")
         if TRAIN_WRAPPER.search(cls.name):
             return Decision(False, "training-only: a training wrapper (by its name): its forward is a training step")
+        if (DISCRIMINATOR.search(cls.name) or any(DISCRIMINATOR.search(q.rsplit(".", 1)[-1]) for q in quals)) \
+                and not self._root_may_reach(cls.name):
+            return Decision(False, "training-only: a GAN discriminator (by its or its base's name): the adversary of "
+                            "the training loop, not deployed; no export root of the run reaches it")
         if METRIC_CLASS.search(cls.name):
             return Decision(False, "an evaluation metric (by its name): it scores outputs, it is not network code")
         if METRIC_PATH.search(_project_path(self.src.path)):
@@ -180,6 +195,10 @@ class FileScope:
         if TRANSFORMS_PATH.search(_project_path(self.src.path)) and self._draws_random(cls):
             return Decision(False, "training-only: a random data augmentation (defined in a transforms module, its "
                             "forward draws random numbers)")
+        aug = self._augmentations_held(cls)
+        if aug and self._draws_random(cls):
+            return Decision(False, f"a random data augmentation (it builds `{aug}` and its forward draws random "
+                            "numbers): it perturbs data for training or guidance, it is not network code")
         if PREDICTOR.search(cls.name):
             why = self._predictor(cls)
             if why:
@@ -218,6 +237,17 @@ class FileScope:
             return Decision(True, f"base {why} not resolved in this run: treated as an nn.Module")
         return Decision(False, f"not an nn.Module ({why})")
 
+    def _root_may_reach(self, name: str) -> bool:
+        """Whether an export root of the run may reach the class ``name``: it is in the roots' known reach, or the
+        reach is unknown and a root's name or expression names a discriminator (``torch.onnx.export(disc, ...)``)."""
+        index = self.index
+        if index is None or not index.roots:
+            return False
+        reach = index.reach
+        if reach is not None:
+            return name in reach
+        return any(DISCRIMINATOR.search(r.name) or "disc" in r.expr.lower() for r in index.roots)
+
     def _not_a_model_shape(self, cls: ast.ClassDef) -> str:
         """Why the class's own structure says it is training, evaluation or eager post-processing code ("" if
         nothing does): see :func:`training_or_eager_shape`. A forward that requires targets does not count for a
@@ -238,6 +268,20 @@ class FileScope:
                 if any(q.startswith(RANDOM_CALLS) for q in self.src.qualnames(node.func)):
                     return True
         return False
+
+    def _augmentations_held(self, cls: ast.ClassDef) -> str:
+        """The random augmentation of an augmentation library (``torchvision.transforms.RandomAffine``,
+        ``ColorJitter``, ``kornia.augmentation.*``, ``albumentations.*``) that the class's ``__init__`` builds, or
+        "": a module holding such transforms is a data augmentation, not network code."""
+        if not _AUGMENTATION_TEXT.search(self.src.text):
+            return ""
+        init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        for node in ast.walk(init) if init is not None else ():
+            if isinstance(node, ast.Call):
+                for q in self.src.qualnames(node.func):
+                    if RANDOM_AUGMENTATION.match(q):
+                        return ast.unparse(node.func)
+        return ""
 
     def _predictor(self, cls: ast.ClassDef, both: bool = False) -> str:
         """Why a class is an eager inference wrapper ("" if nothing says so): its ``__init__`` puts a model it
@@ -385,9 +429,38 @@ class FileScope:
         if got is None:
             got = ""
             if not (self.index and any(not r.method for r in self.index.root_for(cls.name))):
-                got = separate_inference_method(cls, self._method_called)
+                roots = self.index.entry_methods(cls.name) if self.index is not None else set()
+                got = separate_inference_method(cls, lambda n: n in roots or self._method_called(n))
             self._inference[id(cls)] = got
         return got
+
+    def training_helpers(self, cls: ast.ClassDef) -> set[str]:
+        """Methods of the class that its excluded training ``forward`` reaches through ``self.<method>`` (directly
+        or through other methods) and no exported entry of the file reaches: training-only helpers
+        (``preprocess_batch``, ``update_mean_std``). Empty when ``forward`` is an entry."""
+        fwd = next((f for f in self.src.functions if f.cls is cls and f.node.name == "forward"), None)
+        if fwd is None or self.function_decision(fwd).exported:
+            return set()
+        reached = {g.node.name for g in self.src.forward_functions() if g.cls is cls}
+        methods = {n.name: n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        users: dict[str, set[str]] = {}  # method -> the methods of the class that name it through ``self.``
+        for caller, node in methods.items():
+            for n in ast.walk(node):
+                if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self" \
+                        and n.attr in methods and n.attr != caller:
+                    users.setdefault(n.attr, set()).add(caller)
+        # only what forward reaches and nothing else names: a helper shared with a sampler (``p_sample`` beside a
+        # loss-only forward) is not called "training-only", it is simply not reached from an entry
+        training = {"forward"}
+        candidates = _reached_methods(cls) - reached - training
+        grew = True
+        while grew:
+            grew = False
+            for m in sorted(candidates - training):
+                if m in methods and users.get(m, set()) <= training:
+                    training.add(m)
+                    grew = True
+        return training - {"forward"}
 
     def _method_called(self, name: str) -> bool:
         if self.index is not None and self.index.method_called(name):
@@ -667,12 +740,23 @@ def describe(src: SourceFile) -> list[str]:
                     if taken and isinstance(taken[-1], (ast.Return, ast.Raise)):
                         lines.append(f"    skipped what follows `if` at line {node.lineno} (the exported side "
                                      f"leaves the function): {why}")
-        elif f.cls is None or not scope.class_decision(f.cls).exported:
-            continue  # reported with its class (or a plain helper nobody exports)
+        elif f.cls is None:
+            index = scope.index
+            trainers = index.training_callers(f.node.name, src.path) if index is not None else []
+            if index is not None and trainers and f.node in src.tree.body:
+                c = trainers[0]
+                lines.append(f"  excluded  {name} (line {f.node.lineno}): training-only: called only from the "
+                             f"training forward of {c.name} ({c.path}:{c.line}; {index.training_forward(c)})")
+            continue  # otherwise a plain helper nobody exports
+        elif not scope.class_decision(f.cls).exported:
+            continue  # reported with its class
         else:
             d = scope.function_decision(f)
             if not d.exported:
                 lines.append(f"  excluded  {name} (line {f.node.lineno}): {d.reason}")
+            elif f.node.name in scope.training_helpers(f.cls):
+                lines.append(f"  excluded  {name} (line {f.node.lineno}): training-only: called only from the "
+                             "training entry forward and the helpers only it calls")
     return lines
 
 
@@ -772,6 +856,16 @@ def _forward_methods(cls: ast.ClassDef) -> list[ast.FunctionDef | ast.AsyncFunct
 # names of a model's inference entry beside a training ``forward`` (``inference``, ``infer_batch``,
 # ``generate_speech``, ``sample``, ``decode``)
 INFERENCE_METHOD = re.compile(r"(inference|infer|generate)(_\w+)?|sample|decode")
+# the training and evaluation steps of a trainer API (Coqui's ``train_step``/``eval_step``, Lightning's
+# ``training_step``/``validation_step``): their call of ``self.forward`` on a batch is no sign that inference goes
+# through ``forward``
+TRAINING_STEP = re.compile(r"(train|training|eval|evaluation|val|valid|validation|test)_step")
+# settings of a sampling loop, not data: an inference method's required parameter annotated as a Python scalar
+# (``sampling_temp: float``, ``max_sampling_time: int``) or named as such a setting (``temperature``, ``top_k``,
+# ``noise_scale``, ``length_scale``, ``max_len``, ``duration_threshold``)
+SCALAR_ANNOTATION = re.compile(r"^(Optional\[)?(int|float|bool|str)\]?$")
+SAMPLING_SETTING = re.compile(r"^(temperature|temp|\w+_temp|top_[kp]|noise_scale\w*|length_scale|\w*_threshold|"
+                              r"threshold|max_\w+|min_\w+|num_steps|n_steps|steps|seed)$")
 
 
 def _calls_forward(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -799,8 +893,10 @@ def separate_inference_method(cls: ast.ClassDef, called: Callable[[str], bool]) 
     ``generate``, RADTTS's ``infer``): no method of the class calls ``forward`` (``self(...)``,
     ``self.forward``), ``forward`` does not reach any inference-named method through ``self.<method>``
     (a ``forward`` that dispatches to ``self.inference`` at eval time is the exported entry), and ``forward``
-    requires more arguments than the inference method (the training targets); the inference method requires
-    at least one argument (a ``sample(batch_size=16)`` loop from noise is no entry), takes no
+    requires more arguments than the inference method requires data (the training targets; its sampling
+    settings, :func:`_data_params`, do not count); the constructor and a trainer's ``train_step``/``eval_step``
+    calling ``self.forward`` do not count as inference through forward; the inference method requires at least
+    one datum (a ``sample(batch_size=16)`` loop from noise is no entry), takes no
     training targets (``generate_labels(gt_bbox)``) and is called somewhere in the run (``.infer(...)``: an
     unused ``inference`` beside a forward that the model calls is no evidence). "" otherwise, for a class
     without its own ``forward``, and for a ``forward`` that returns only losses (excluded on its own; the
@@ -811,7 +907,10 @@ def separate_inference_method(cls: ast.ClassDef, called: Callable[[str], bool]) 
     candidates = [m.name for m in methods if INFERENCE_METHOD.fullmatch(m.name)
                   and not LOSS_METHOD.search(m.name.lower())
                   and not any(TARGET_PARAM.match(p) for p in _required_params(m))]
-    if not candidates or any(_calls_forward(m) for m in methods):
+    # a constructor does not run inference (``setattr(self, k, v)``, a dummy pass to size layers), and a trainer's
+    # step calls forward on a training batch
+    if not candidates or any(_calls_forward(m) for m in methods
+                             if m.name != "__init__" and not TRAINING_STEP.fullmatch(m.name)):
         return ""
     if any(c in _reached_methods(cls) for c in candidates):
         return ""
@@ -824,7 +923,23 @@ def separate_inference_method(cls: ast.ClassDef, called: Callable[[str], bool]) 
     n_fwd = len(_required_params(fwd))
     by_name = {m.name: m for m in methods}
     # an entry takes an input: a ``sample(batch_size=16)`` loop that starts from noise has none to export
-    return next((c for c in candidates if 0 < len(_required_params(by_name[c])) < n_fwd and called(c)), "")
+    return next((c for c in candidates if 0 < len(_data_params(by_name[c])) < n_fwd and called(c)), "")
+
+
+def _data_params(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """The required parameters of an inference method that carry data: sampling settings (annotated as Python
+    scalars, ``sampling_temp: float``, or named as settings, ``temperature``, ``max_len``) left out."""
+    a = fn.args
+    ann = {p.arg: p.annotation for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)}
+    out = []
+    for n in _required_params(fn):
+        t = ann.get(n)
+        if t is not None and SCALAR_ANNOTATION.match(ast.unparse(t).replace("typing.", "")):
+            continue
+        if t is None and SAMPLING_SETTING.match(n):
+            continue
+        out.append(n)
+    return out
 
 
 def _reached_methods(cls: ast.ClassDef) -> set[str]:
