@@ -320,13 +320,30 @@ def _split_bases(text: str | None) -> tuple[str, ...]:
     return tuple(out)
 
 
+# a line at column 0 that is a statement (not a comment, decorator, closing bracket or blank line)
+_TOP_LEVEL_RE = re.compile(r"^(?![ \t#@)\]}\r\n])", re.MULTILINE)
+
+
+def _block_end(text: str, start: int, head_end: int, limit: int) -> int:
+    """Where the block that starts at ``start`` ends: at the first top-level statement after its header (module
+    code such as ``model = Net().eval()`` after the last class is not the class's body), else at ``limit``. A
+    candidate inside a triple-quoted string (an odd number of quotes before it) is skipped."""
+    for m in _TOP_LEVEL_RE.finditer(text, head_end, limit):
+        if m.start() <= head_end:
+            continue
+        between = text[start:m.start()]
+        if between.count('"""') % 2 == 0 and between.count("'''") % 2 == 0:
+            return m.start()
+    return limit
+
+
 def scan_text(path: str, text: str, index: RunIndex, parsed: "SourceFile | None" = None) -> None:
     """Add the top-level classes and functions of one file to the index (regular-expression scan); ``parsed``
     is the file already parsed, when the caller has it."""
     matches = list(_BLOCK_RE.finditer(text))
     line, last = 1, 0
     for i, m in enumerate(matches):
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        end = _block_end(text, m.start(), m.end(), matches[i + 1].start() if i + 1 < len(matches) else len(text))
         line += text.count("\n", last, m.start())
         last = m.start()
         kind, name = m.group(1), m.group(2)
