@@ -5,7 +5,7 @@ from typing import Iterator
 
 from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
-from trtlint.source import PY_CAST, Kind, SourceFile, _tensor_annotated
+from trtlint.source import PY_CAST, Kind, SourceFile, _tensor_annotated, report_reads
 
 METHODS = {
     "item": "`.item()` copies one value to the host",
@@ -34,7 +34,12 @@ class HostSyncInForward(SourceRule):
     A read of the module's own tensor (`self.scale.n_levels.item()`: a buffer or configuration tensor that no
     method but `__init__` assigns or changes in place) is a note: the trace records its current value, which is
     the right one while it stays fixed; torch.export refuses it where the value sizes a tensor (torch 2.14.1).
-    A bare device copy (`.cpu()`, `.to("cpu")`) is a note too: it syncs the stream in PyTorch, but a trace
+    A host read whose value only reaches print, logging or warnings (inside their arguments, or through a name
+    read nowhere else) is a note: the traced and ONNX graphs are the same without it, but it still syncs the
+    stream, and torch.export fails where the value is formatted as a number (`f"{v:.2f}"`, `"%f" % v`; measured
+    with torch 2.14.1). A `float()` of a parameter annotated `Tensor` that every call in the file gives a shape
+    value or a number reads no tensor (see TRT101 on parameter kinds). A bare device copy (`.cpu()`,
+    `.to("cpu")`) is a note too: it syncs the stream in PyTorch, but a trace
     records it as an op (the traced module follows new inputs), the TorchScript ONNX exporter writes a no-op
     `Cast` and the dynamo exporter nothing (measured on an H100 with torch 2.11); what freezes a value is reading
     it (`.numpy()`, `.item()`, `.tolist()`, `float(t)`), reported where it happens.
@@ -85,6 +90,7 @@ class HostSyncInForward(SourceRule):
                       and isinstance(c.func, (ast.Name, ast.Attribute))
                       and (c.func.id if isinstance(c.func, ast.Name) else c.func.attr) in PACK_FUNCS
                       for a in [*c.args[1:2], *(k.value for k in c.keywords if k.arg == "lengths")]}
+            logged = _reaches_reports_only(src.walk_function(f))
             for node in src.walk_function(f):
                 if id(node) in packed:
                     continue
@@ -103,6 +109,18 @@ class HostSyncInForward(SourceRule):
                         src.path, *src.pos(node), severity=Severity.NOTE,
                         hint="keep the value as a Python attribute set in __init__ (or register it as a buffer "
                         "and use it as a tensor) if torch.export must take this forward",
+                    )
+                    continue
+                if what and id(node) in logged:
+                    # measured with torch 2.14.1 (tests/test_claims_with_torch.py): the trace and both ONNX exporters
+                    # give the same graph; torch.export fails where the value is formatted as a number
+                    yield self.finding(
+                        f"{what} in {where}, but the value only reaches print/logging/warnings: a trace and the "
+                        "ONNX exporters record nothing of it (the graph does not depend on it), yet it syncs the GPU "
+                        "stream in PyTorch, and torch.export fails where it is formatted as a number (`:.2f`, `%`, "
+                        "`float()`)",
+                        src.path, *src.pos(node), severity=Severity.NOTE,
+                        hint="log outside forward (from the outputs), or keep the report out of the exported path",
                     )
                     continue
                 if what and _is_cpu_move(src, node):
@@ -151,6 +169,29 @@ class HostSyncInForward(SourceRule):
             if k == Kind.HOST or (k == Kind.TENSOR and "torch.tensor" in names):
                 return f"`{src.segment(fn)}(...)` of tensor values round-trips through the host"
         return ""
+
+
+def _reaches_reports_only(nodes: list[ast.AST]) -> set[int]:
+    """Ids of the nodes whose value only reaches print/logging/warnings: inside the arguments of a report call
+    (``print(f"{loss.item():.2f}")``), or the value of ``v = ...`` where every later read of ``v`` in the walked
+    code is (``m = x.mean().item()`` ... ``logger.info("%s", m)``). ``v`` must be bound once, by that statement."""
+    inside = report_reads(nodes)
+    out = set(inside)
+    stores: dict[str, list[ast.AST]] = {}
+    loads: dict[str, list[ast.Name]] = {}
+    for n in nodes:
+        if isinstance(n, ast.Name):
+            (stores if isinstance(n.ctx, ast.Store) else loads).setdefault(n.id, []).append(n)  # type: ignore[arg-type]
+        elif isinstance(n, (ast.AugAssign, ast.Global, ast.Nonlocal)):
+            return out  # rebinding in place or outer scopes: keep to the direct case
+    for n in nodes:
+        if not (isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)):
+            continue
+        name = n.targets[0].id
+        reads = loads.get(name, [])
+        if len(stores.get(name, [])) == 1 and reads and all(id(r) in inside for r in reads):
+            out.update(id(c) for c in ast.walk(n.value))
+    return out
 
 
 def _is_cpu_move(src: SourceFile, call: ast.Call) -> bool:
