@@ -474,3 +474,42 @@ def test_reports_only_change_nothing_in_a_trace_but_stop_torch_export(tmp_path: 
     with pytest.raises(Exception):
         torch.onnx.export(mod.IfPrint().eval(), (x,), dynamo=True)  # built on torch.export: the same stop
     capsys.readouterr()
+
+
+_COPIES = '''\
+import torch
+
+
+class Copy(torch.nn.Module):
+    def forward(self, x):
+        return torch.tensor(x * 2) + 1
+
+
+class Pair(torch.nn.Module):
+    def forward(self, x):
+        return x + torch.tensor([x.max(), x.min()])
+'''
+
+
+def test_torch_tensor_of_one_tensor_is_a_copy_of_the_trace(tmp_path: Path) -> None:
+    """TRT102: `torch.tensor(t)` of one tensor is recorded as a copy that follows new inputs (trace, TorchScript
+    ONNX, torch.export); `torch.tensor([a, b])` of several tensor values is frozen by the trace (reported)."""
+    torch = require("torch")
+    ort = require("onnxruntime")
+    import io
+
+    src = tmp_path / "copies.py"
+    src.write_text(_COPIES)
+    assert [c for c in _codes(src) if c[1] == "TRT102"] == [(11, "TRT102")]
+    mod = _load(src, "copies_fixture")
+    a, b = torch.ones(2), torch.full((2,), 3.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        copy, pair = torch.jit.trace(mod.Copy(), a), torch.jit.trace(mod.Pair(), a)
+        buf = io.BytesIO()
+        torch.onnx.export(mod.Copy(), (a,), buf, dynamo=False)
+        exported = torch.export.export(mod.Copy(), (a,)).module()
+    assert torch.equal(copy(b), mod.Copy()(b)) and torch.equal(exported(b), mod.Copy()(b))
+    sess = ort.InferenceSession(buf.getvalue())
+    assert (sess.run(None, {sess.get_inputs()[0].name: b.numpy()})[0] == mod.Copy()(b).numpy()).all()
+    assert not torch.equal(pair(b), mod.Pair()(b))  # the pair of the example input, frozen

@@ -25,9 +25,12 @@ class HostSyncInForward(SourceRule):
     Flags, in `forward` and the methods and module functions it calls, every call that takes tensor data to the
     host: `.item()`, `.tolist()`, `.numpy()`, `.cpu()` (so also `.detach().cpu()`), `.to("cpu")`,
     `float()`/`int()`/`bool()` of a tensor, NumPy functions applied to tensors, `torch.from_numpy` of an array
-    made from tensor values, and `torch.tensor(...)` built from tensor values, so also `int(mask.sum())` on any
+    made from tensor values, and `torch.tensor(...)` built from tensor values (`torch.tensor([a.max(), b.max()])`,
+    `torch.tensor(x.sum().item())`), so also `int(mask.sum())` on any
     `forward` parameter read as a tensor. Shape reads (`x.shape[0]`, `x.size(1)`) are not flagged, nor the
-    lengths handed to `pack_padded_sequence` (which must be on the CPU: the move is an op of the trace). Only exported code is read: `forward` of
+    lengths handed to `pack_padded_sequence` (which must be on the CPU: the move is an op of the trace), nor
+    `torch.tensor(t)` of one tensor: it copies `t` on its device, and the trace, the TorchScript ONNX exporter and
+    torch.export record the copy, which follows new inputs (measured with torch 2.14.1). Only exported code is read: `forward` of
     `nn.Module` subclasses and what it calls, without losses, runtime wrappers, training-only branches and the eager
     side of tracing guards (docs/export-scope.md; `trtlint --show-scope` shows what counts). On the exporter's side
     of a tracing guard (`if torch.onnx.is_in_onnx_export(): ...`) a host read is taken as a deliberate constant.
@@ -165,10 +168,47 @@ class HostSyncInForward(SourceRule):
             return "a NumPy function applied to a tensor copies it to the host"
         if names & {"torch.tensor", "torch.as_tensor"} and call.args:
             k = src.kind(call.args[0], kinds)
-            # ``torch.as_tensor(t)`` of a tensor returns it (cast or moved on the device): no host copy
-            if k == Kind.HOST or (k == Kind.TENSOR and "torch.tensor" in names):
+            # ``torch.as_tensor(t)`` of a tensor returns it (cast or moved on the device): no host copy; nor does
+            # ``torch.tensor(t)`` of one tensor, which the trace, the TorchScript ONNX exporter and torch.export
+            # record as a copy that follows new inputs (torch 2.14.1, tests/test_claims_with_torch.py). A list of
+            # tensors (``torch.tensor([a.max(), b.max()])``) is read element by element on the host.
+            if k == Kind.HOST or (k == Kind.TENSOR and "torch.tensor" in names and _holds_elements(src, call)):
                 return f"`{src.segment(fn)}(...)` of tensor values round-trips through the host"
         return ""
+
+
+_DISPLAYS = (ast.List, ast.Tuple, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.Set)
+
+
+def _holds_elements(src: SourceFile, call: ast.Call) -> bool:
+    """Whether the first argument of ``torch.tensor(...)`` may be a Python sequence of values (a list display, a
+    comprehension, or a name some statement of the function binds to one, or that is appended to) rather than
+    one tensor (``torch.tensor(self.make_grid(h, w))``)."""
+    arg = call.args[0]
+    if isinstance(arg, _DISPLAYS):
+        return True
+    if not isinstance(arg, ast.Name):
+        return not isinstance(arg, (ast.Call, ast.BinOp, ast.Attribute, ast.Subscript, ast.UnaryOp))
+    from ._helpers import enclosing_function
+
+    f = enclosing_function(src, call)
+    body = f.node if f is not None else src.tree
+    for n in ast.walk(body):
+        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == arg.id for t in n.targets):
+            if not isinstance(n.value, (ast.Call, ast.BinOp, ast.Attribute, ast.Subscript, ast.UnaryOp)):
+                return True
+
+        elif isinstance(n, (ast.AugAssign, ast.AnnAssign, ast.For, ast.comprehension, ast.NamedExpr)):
+            target = n.target
+            if any(isinstance(t, ast.Name) and t.id == arg.id for t in ast.walk(target)):
+                return True
+        elif isinstance(n, ast.Assign):
+            if any(isinstance(t, ast.Name) and t.id == arg.id for tt in n.targets for t in ast.walk(tt)):
+                return True  # unpacked from a tuple: unknown
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("append", "extend") \
+                and isinstance(n.func.value, ast.Name) and n.func.value.id == arg.id:
+            return True
+    return False
 
 
 def _reaches_reports_only(nodes: list[ast.AST]) -> set[int]:
