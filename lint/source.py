@@ -1131,8 +1131,14 @@ def int_uses(fn: ast.AST, containers: set[str]) -> set[str]:
             exprs = list(n.args)
         elif isinstance(n, ast.Subscript) and _self_attr(n.value) in containers and not isinstance(n.slice, ast.Slice):
             exprs = [n.slice]
-        for e in exprs:
-            out.update(m.id for m in ast.walk(e) if isinstance(m, ast.Name))
+        for e in exprs:  # names in the arithmetic itself, not the arguments of a call (``range(len(feats))``)
+            stack: list[ast.AST] = [e]
+            while stack:
+                m = stack.pop()
+                if isinstance(m, ast.Name):
+                    out.add(m.id)
+                elif isinstance(m, (ast.BinOp, ast.UnaryOp)):
+                    stack.extend(ast.iter_child_nodes(m))
     return out
 
 

@@ -149,3 +149,9 @@ def test_python_attrs_follow_configuration_only() -> None:
     tree = ast.parse(PARAMS)
     cls = next(c for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and c.name == "M")
     assert python_attrs([cls]) == {"vdim", "head_dim"}
+
+
+def test_a_list_whose_length_bounds_a_range_is_not_an_int() -> None:
+    code = "import torch.nn as nn\n\n\nclass Neck(nn.Module):\n    def forward(self, feats):\n" \
+           "        return [f * 2 for f in feats[:1]] + [feats[i] for i in range(len(feats))]\n"
+    assert _param_kinds(code)[("Neck.forward", "feats")] is Kind.TENSOR

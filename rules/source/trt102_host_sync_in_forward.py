@@ -7,6 +7,8 @@ from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
 from trtlint.source import PY_CAST, Kind, SourceFile, _tensor_annotated, report_reads
 
+from ._helpers import enclosing_function
+
 METHODS = {
     "item": "`.item()` copies one value to the host",
     "tolist": "`.tolist()` copies the tensor to a Python list on the host",
@@ -30,7 +32,10 @@ class HostSyncInForward(SourceRule):
     `forward` parameter read as a tensor. Shape reads (`x.shape[0]`, `x.size(1)`) are not flagged, nor the
     lengths handed to `pack_padded_sequence` (which must be on the CPU: the move is an op of the trace), nor
     `torch.tensor(t)` of one tensor: it copies `t` on its device, and the trace, the TorchScript ONNX exporter and
-    torch.export record the copy, which follows new inputs (measured with torch 2.14.1). Only exported code is read: `forward` of
+    torch.export record the copy, which follows new inputs (measured with torch 2.14.1), nor a read of a tensor
+    built only from Python numbers and ranks (`torch.cat([torch.tensor([dim]), torch.arange(dim + 1,
+    x.dim())]).tolist()`, a permutation of axes): it holds no tensor data and no dimension size, so every export
+    sees the same value. One built from a dimension's size (`torch.arange(x.size(1)).tolist()`) is still reported. Only exported code is read: `forward` of
     `nn.Module` subclasses and what it calls, without losses, runtime wrappers, training-only branches and the eager
     side of tracing guards (docs/export-scope.md; `trtlint --show-scope` shows what counts). On the exporter's side
     of a tracing guard (`if torch.onnx.is_in_onnx_export(): ...`) a host read is taken as a deliberate constant.
@@ -151,7 +156,7 @@ class HostSyncInForward(SourceRule):
         fn = call.func
         if isinstance(fn, ast.Attribute):
             if fn.attr in METHODS and not call.args and not isinstance(fn.value, ast.Constant):
-                if src.kind(fn.value, kinds) != Kind.SHAPE:
+                if src.kind(fn.value, kinds) != Kind.SHAPE and not _static_tensor(src, fn.value, kinds, call):
                     return METHODS[fn.attr]
             if fn.attr == "to" and call.args and _is_cpu_literal(src, call.args[0]):
                 return '`.to("cpu")` moves the tensor to host memory'
@@ -178,6 +183,102 @@ class HostSyncInForward(SourceRule):
 
 
 _DISPLAYS = (ast.List, ast.Tuple, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.Set)
+# torch functions whose values follow from their (number) arguments alone, and those that only rearrange or
+# combine the tensors they are given
+_RANGES = frozenset({"torch.arange", "torch.linspace", "torch.logspace", "torch.tensor", "torch.as_tensor"})
+_COMBINE = frozenset({"torch.cat", "torch.concat", "torch.concatenate", "torch.stack", "torch.argsort", "torch.flip",
+                      "torch.roll", "torch.sort"})
+_REARRANGE = frozenset({"long", "int", "float", "flip", "argsort", "view", "reshape", "flatten", "to", "unsqueeze",
+                        "squeeze", "clone", "detach", "contiguous"})
+
+
+def _static_tensor(src: SourceFile, node: ast.AST, kinds: dict[str, Kind], at: ast.AST, depth: int = 0) -> bool:
+    """A tensor built only from Python numbers and shape values (``torch.cat([torch.tensor([dim]),
+    torch.arange(dim + 1, x.dim())])``, a permutation of axes): reading it back on the host reads no tensor data,
+    only what the Python code already knew. A name counts when the function binds it once, to such a tensor."""
+    if depth > 8:
+        return False
+    if isinstance(node, ast.Name):
+        f = enclosing_function(src, at)
+        if f is None:
+            return False
+        values = [n.value for n in ast.walk(f.node) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None
+                  and any(isinstance(t, ast.Name) and t.id == node.id
+                          for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))]
+        other = any(isinstance(n, (ast.AugAssign, ast.For, ast.comprehension, ast.NamedExpr))
+                    and any(isinstance(t, ast.Name) and t.id == node.id for t in ast.walk(n.target))
+                    for n in ast.walk(f.node))
+        return len(values) == 1 and not other and _static_tensor(src, values[0], kinds, at, depth + 1)
+    if not isinstance(node, ast.Call):
+        return False
+    names = src.qualnames(node.func)
+    if names & {"torch.tensor", "torch.as_tensor"} and not (node.args and isinstance(node.args[0], (ast.List, ast.Tuple))):
+        return False  # ``torch.tensor(values)``: a name may hold a list of tensors
+    if names & _RANGES:
+        parts = [*node.args, *(k.value for k in node.keywords if k.arg not in ("dtype", "device", "requires_grad"))]
+        leaves = [e for a in parts for e in (a.elts if isinstance(a, (ast.List, ast.Tuple)) else [a])]
+        fn_node = getattr(enclosing_function(src, at), "node", None)
+        return bool(node.args) and all(_python_or_rank(src, e, kinds, fn_node, set()) and _plain(e) for e in leaves)
+    if names & _COMBINE and node.args:
+        first = node.args[0]
+        items = first.elts if isinstance(first, (ast.List, ast.Tuple)) else [first]
+        return all(_static_tensor(src, e, kinds, at, depth + 1) for e in items)
+    fn = node.func
+    if isinstance(fn, ast.Attribute) and fn.attr in _REARRANGE:
+        return _static_tensor(src, fn.value, kinds, at, depth + 1)
+    return False
+
+
+def _python_or_rank(src: SourceFile, node: ast.AST, kinds: dict[str, Kind], fn: ast.AST | None,
+                    seen: set[str]) -> bool:
+    """A Python value, or arithmetic of them and of ranks (``len(x.size())``, ``x.dim()``, ``x.ndim``, a name bound
+    only to such values in ``fn``): fixed in every export. A dimension's size (``x.size(1)``) is not: a dynamic axis
+    changes it."""
+    k = src.kind(node, kinds)
+    if k == Kind.PY:
+        return True
+    if k != Kind.SHAPE:
+        return False
+    if isinstance(node, ast.Name):
+        if node.id in seen:
+            return True  # ``dim = len(size) + dim``: the other bindings decide
+        if fn is None or len(seen) > 8:
+            return False
+        seen.add(node.id)
+        values = [n.value for n in ast.walk(fn) if isinstance(n, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == node.id for tt in n.targets for t in ast.walk(tt))]
+        if any(isinstance(n, ast.Assign) and isinstance(t, (ast.Tuple, ast.List)) and any(
+                isinstance(e, ast.Name) and e.id == node.id for e in ast.walk(t)) for n in ast.walk(fn)
+               if isinstance(n, ast.Assign) for t in n.targets):
+            return False  # ``b, c, h, w = x.shape``: unpacked sizes
+        return bool(values) and all(_python_or_rank(src, v, kinds, fn, seen) for v in values)
+    if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+        return all(_python_or_rank(src, c, kinds, fn, seen) for c in ast.iter_child_nodes(node)
+                   if isinstance(c, ast.expr))
+    if isinstance(node, ast.Attribute):
+        return node.attr == "ndim"
+    if isinstance(node, ast.Call):
+        fn = node.func
+        if isinstance(fn, ast.Attribute):
+            return fn.attr in ("dim", "ndimension") and not node.args
+        if isinstance(fn, ast.Name) and fn.id == "len" and len(node.args) == 1:
+            arg = node.args[0]  # ``len(x.shape)``: the rank; ``len(t)`` of a tensor is its first size
+            return src.kind(arg, kinds) == Kind.SHAPE and not _size_pick(arg)
+    return False
+
+
+def _size_pick(node: ast.AST) -> bool:
+    """``x.shape[1:]`` stays a shape tuple (its length is a rank), ``x.shape[1]`` is a size."""
+    return isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice)
+
+
+def _plain(node: ast.AST) -> bool:
+    """Numbers, names and attributes with arithmetic and ``len()``: no call that could hide a tensor."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name) and n.func.id in ("len", "int", "abs")):
+            if not (isinstance(n.func, ast.Attribute) and n.func.attr in ("dim", "size", "numel")):
+                return False
+    return True
 
 
 def _holds_elements(src: SourceFile, call: ast.Call) -> bool:
