@@ -796,15 +796,27 @@ class SourceFile:
             return [max(x, y) for x, y in zip(left, right)]
         if isinstance(value, ast.Call):
             callees = self._local_callee(value.func, kinds)
+            part = not callees
+            if part:
+                callees = self._submodule_calls(value.func, kinds)
             if not callees:
                 return None
             result: list[Kind] | None = None
+            whole = self.kind(value, kinds)
             for f in callees:
                 fk = self.kinds(f)
+                params = self._params(f)
                 for ret in _returns(f):
                     if not isinstance(ret, ast.Tuple) or any(isinstance(e, ast.Starred) for e in ret.elts):
                         return None
-                    elts = [self.kind(e, fk) for e in ret.elts]
+                    if part:
+                        # a submodule's forward, whose parameters' kinds are guesses of its own: only an element
+                        # that is plainly Python there (a literal, a local flag bound to one) is lowered
+                        elts = [Kind.PY if isinstance(e, ast.Constant) or (
+                            isinstance(e, ast.Name) and e.id not in params and _constant_local(f, e.id))
+                            else whole for e in ret.elts]
+                    else:
+                        elts = [self.kind(e, fk) for e in ret.elts]
                     if result is None:
                         result = elts
                     elif len(result) != len(elts):
@@ -902,6 +914,32 @@ class SourceFile:
         if isinstance(fn, ast.Name) and fn.id not in self.imports:
             return self._by_name.get(("f", fn.id), [])
         return []
+
+    def _submodule_calls(self, fn: ast.AST, kinds: dict[str, Kind]) -> list[FunctionInfo]:
+        """What ``self.part(...)`` runs when the module sets ``self.part = Part(...)`` (only so) and this file defines
+        ``Part``: its ``forward``, else its ``__call__`` (used for the kinds of the tuple a call returns)."""
+        attr = _self_attr(fn)
+        cls = self._owner.get(id(kinds))
+        if not attr or cls is None:
+            return []
+        values: list[ast.expr] = []
+        for c in self._lineage(cls):
+            values += _assigned_self_attrs(c).get(attr, [])
+        by_name = {c.name: c for c in self.classes}
+        parts = [by_name.get(v.func.id) if isinstance(v, ast.Call) and isinstance(v.func, ast.Name)
+                 and v.func.id not in self.imports else None for v in values]
+        if not parts or any(p is None for p in parts):
+            return []
+        out: list[FunctionInfo] = []
+        for part in parts:
+            methods: dict[str, FunctionInfo] = {}
+            for c in reversed(self._lineage(part)):  # type: ignore[arg-type]
+                methods.update({f.node.name: f for f in self.functions if f.cls is c})
+            entry = methods.get("forward") or methods.get("__call__")
+            if entry is None:
+                return []
+            out.append(entry)
+        return out
 
     def _lineage(self, cls: ast.ClassDef) -> list[ast.ClassDef]:
         """The class and its bases that this file defines, nearest first."""
@@ -1003,6 +1041,17 @@ def _module_constant(node: ast.AST) -> bool:
     if isinstance(node, ast.UnaryOp):
         return _module_constant(node.operand)
     return False
+
+
+def _constant_local(f: FunctionInfo, name: str) -> bool:
+    """``name`` is bound in ``f`` only by plain assignments of literals (``none_flag = True``)."""
+    values: list[ast.AST] = []
+    for n in ast.walk(f.node):
+        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store):
+            values.append(n)
+    bound = [n.value for n in ast.walk(f.node) if isinstance(n, ast.Assign) and len(n.targets) == 1
+             and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name]
+    return bool(bound) and len(bound) == len(values) and all(isinstance(v, ast.Constant) for v in bound)
 
 
 def _rooted_at_self(node: ast.AST) -> bool:

@@ -72,6 +72,8 @@ class DataDependentControlFlow(SourceRule):
     (`out_dim=self.vdim`, an int set in `__init__`) is a Python value, so `assert v.size(2) == out_dim // heads`
     is a shape check. The first parameter of `forward` is taken as the input tensor unless it is used as a Python
     int (a `range()` bound, the index of an `nn.ModuleList`/`ModuleDict`/`Sequential`) and never as a tensor.
+    A flag that a submodule defined in the file returns beside its outputs (`none_flag, data = self.part(x)`,
+    where `Part.forward`/`__call__` binds `none_flag` only to literals) is a Python value.
     An `if` without `else` whose body only reports (print, logging, warnings) is a note: a trace and the
     TorchScript ONNX exporter record the same graph on either side, while torch.export and the dynamo exporter
     still stop at the condition (measured with torch 2.14.1). Only exported code is read: `forward` of `nn.Module` subclasses and what it
