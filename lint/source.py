@@ -802,7 +802,7 @@ class SourceFile:
             if not callees:
                 return None
             result: list[Kind] | None = None
-            whole = self.kind(value, kinds)
+            whole = self.kind(value, kinds) if part else Kind.PY
             for f in callees:
                 fk = self.kinds(f)
                 params = self._params(f)
