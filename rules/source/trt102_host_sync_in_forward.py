@@ -43,9 +43,9 @@ class HostSyncInForward(SourceRule):
     method but `__init__` assigns or changes in place) is a note: the trace records its current value, which is
     the right one while it stays fixed; torch.export refuses it where the value sizes a tensor (torch 2.14.1).
     A host read whose value only reaches print, logging or warnings (inside their arguments, or through a name
-    read nowhere else) is a note: the traced and ONNX graphs are the same without it, but it still syncs the
-    stream, and torch.export fails where the value is formatted as a number (`f"{v:.2f}"`, `"%f" % v`; measured
-    with torch 2.14.1). A `float()` of a parameter annotated `Tensor` that every call in the file gives a shape
+    read nowhere else) is a note: the traced and TorchScript ONNX graphs are the same without it, but it still
+    syncs the stream, and torch.export fails where the value is formatted as a number (`f"{v:.2f}"`, `"%f" % v`,
+    `float(t)`), as the dynamo exporter did for `%` formatting (measured with torch 2.14.1). A `float()` of a parameter annotated `Tensor` that every call in the file gives a shape
     value or a number reads no tensor (see TRT101 on parameter kinds). A bare device copy (`.cpu()`,
     `.to("cpu")`) is a note too: it syncs the stream in PyTorch, but a trace
     records it as an op (the traced module follows new inputs), the TorchScript ONNX exporter writes a no-op
@@ -120,13 +120,15 @@ class HostSyncInForward(SourceRule):
                     )
                     continue
                 if what and id(node) in logged:
-                    # measured with torch 2.14.1 (tests/test_claims_with_torch.py): the trace and both ONNX exporters
-                    # give the same graph; torch.export fails where the value is formatted as a number
+                    # measured with torch 2.14.1 (tests/test_claims_with_torch.py): the trace and the TorchScript ONNX
+                    # exporter give the same graph; torch.export fails where the value is formatted as a number
+                    # (`:.2f`, `%`, float()); the dynamo exporter fell back and succeeded for `:.3f` and float() but
+                    # failed for `%` formatting
                     yield self.finding(
                         f"{what} in {where}, but the value only reaches print/logging/warnings: a trace and the "
-                        "ONNX exporters record nothing of it (the graph does not depend on it), yet it syncs the GPU "
-                        "stream in PyTorch, and torch.export fails where it is formatted as a number (`:.2f`, `%`, "
-                        "`float()`)",
+                        "TorchScript ONNX exporter record nothing of it (the graph does not depend on it), yet it "
+                        "syncs the GPU stream in PyTorch, and torch.export fails where it is formatted as a number "
+                        "(`:.2f`, `%`, `float()`), as may the dynamo exporter",
                         src.path, *src.pos(node), severity=Severity.NOTE,
                         hint="log outside forward (from the outputs), or keep the report out of the exported path",
                     )
