@@ -405,6 +405,11 @@ class SourceFile:
             kinds.update(self._param_kinds_from_calls(f, params, sites))
             first = False  # every parameter is already decided by what callers pass
         used, not_tensor = self._tensor_uses(f) if not sites else (set(), set())
+        if first and not sites:
+            # ``def forward(self, pred_idx, idx)`` that indexes ``self.heads[pred_idx - 1]`` or loops over
+            # ``range(steps)``: the first parameter is a Python int (a step, a codebook index), not the input
+            containers = module_containers(self._lineage(f.cls)) if f.cls is not None else set()
+            not_tensor = not_tensor | (int_uses(f.node, containers) - used)
         for p, d in zip(params, defaults):
             if p.arg in ("self", "cls") or p.arg in kinds:
                 continue
@@ -721,17 +726,26 @@ class SourceFile:
         if names and names[0] in ("self", "cls") and f.cls is not None:
             names = names[1:]
         out: dict[str, Kind] = {}
+        # per parameter, how many call sites pass it a plain Python value (a shape read, a number, a configuration
+        # attribute of the caller's module): when all do, a ``Tensor`` annotation does not hold in this file
+        plain: dict[str, int] = {}
         for caller, call in sites:
             ck = self.kinds(caller)
             for name, arg in zip(names, call.args):
                 if isinstance(arg, ast.Starred):
                     break
                 out[name] = max(out.get(name, Kind.PY), self.kind(arg, ck))
+                plain[name] = plain.get(name, 0) + self._plain_value(arg, ck, caller)
             for kw in call.keywords:
                 if kw.arg in names:
                     out[kw.arg] = max(out.get(kw.arg, Kind.PY), self.kind(kw.value, ck))
+                    plain[kw.arg] = plain.get(kw.arg, 0) + self._plain_value(kw.value, ck, caller)
         for p in params:
-            if _tensor_annotated(p):
+            if _tensor_annotated(p) and plain.get(p.arg, 0) == len(sites):
+                # ``out_dim: Optional[Tensor]`` that every call passes ``self.vdim`` (an int set in __init__), or
+                # ``W_img: Tensor`` given ``img.shape[-1]``: the values the function gets are Python values
+                out[p.arg] = min(out.get(p.arg, Kind.PY), Kind.SHAPE)
+            elif _tensor_annotated(p):
                 out[p.arg] = Kind.TENSOR
             elif _python_scalar_annotated(p) and out.get(p.arg) == Kind.HOST:
                 # ``def f(n: int)`` called with ``int(t)``: a Python number arrives; the host read that made it
@@ -744,6 +758,33 @@ class SourceFile:
             out.setdefault(p.arg, Kind.PY)
         return out
 
+    def _plain_value(self, arg: ast.expr, kinds: dict[str, Kind], caller: FunctionInfo) -> int:
+        """1 when a call passes a value that is plainly not a tensor: a shape read (``x.shape[-1]``, ``H`` from
+        ``B, C, H, W = x.shape``), a number, or a configuration attribute of the caller's module (see
+        :func:`python_attrs`); 0 otherwise (``None``, a tensor, anything unknown)."""
+        if isinstance(arg, ast.Constant):
+            return int(isinstance(arg.value, (int, float)) and not isinstance(arg.value, bool))
+        if self.kind(arg, kinds) == Kind.SHAPE:
+            return 1
+        if self.kind(arg, kinds) != Kind.PY or not _python_expr(arg):
+            return 0
+        attrs: set[str] = set()
+        if caller.cls is not None:
+            key = ("python_attrs", id(caller.cls))
+            got = self.cache.get(key)
+            attrs = got if isinstance(got, set) else python_attrs(self._lineage(caller.cls))
+            self.cache[key] = attrs
+        # arithmetic of numbers and configuration attributes (``self.head_dim * self.num_heads``): every leaf plain
+        leaves = [n for n in ast.walk(arg) if isinstance(n, (ast.Name, ast.Attribute, ast.Constant))
+                  and not (isinstance(n, ast.Name) and n.id == "self")]
+        for n in leaves:
+            if isinstance(n, ast.Attribute):
+                if not (_self_attr(n) and _self_attr(n) in attrs):
+                    return 0
+            elif isinstance(n, ast.Name):
+                return 0  # a local or parameter of unknown kind
+        return 1
+
     def _element_kinds(self, value: ast.AST, kinds: dict[str, Kind]) -> list[Kind] | None:
         """Per-element kinds of a tuple value: a tuple display, or a local call whose returns are all tuples."""
         if isinstance(value, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in value.elts):
@@ -755,15 +796,27 @@ class SourceFile:
             return [max(x, y) for x, y in zip(left, right)]
         if isinstance(value, ast.Call):
             callees = self._local_callee(value.func, kinds)
+            part = not callees
+            if part:
+                callees = self._submodule_calls(value.func, kinds)
             if not callees:
                 return None
             result: list[Kind] | None = None
+            whole = self.kind(value, kinds) if part else Kind.PY
             for f in callees:
                 fk = self.kinds(f)
+                params = self._params(f)
                 for ret in _returns(f):
                     if not isinstance(ret, ast.Tuple) or any(isinstance(e, ast.Starred) for e in ret.elts):
                         return None
-                    elts = [self.kind(e, fk) for e in ret.elts]
+                    if part:
+                        # a submodule's forward, whose parameters' kinds are guesses of its own: only an element
+                        # that is plainly Python there (a literal, a local flag bound to one) is lowered
+                        elts = [Kind.PY if isinstance(e, ast.Constant) or (
+                            isinstance(e, ast.Name) and e.id not in params and _constant_local(f, e.id))
+                            else whole for e in ret.elts]
+                    else:
+                        elts = [self.kind(e, fk) for e in ret.elts]
                     if result is None:
                         result = elts
                     elif len(result) != len(elts):
@@ -861,6 +914,32 @@ class SourceFile:
         if isinstance(fn, ast.Name) and fn.id not in self.imports:
             return self._by_name.get(("f", fn.id), [])
         return []
+
+    def _submodule_calls(self, fn: ast.AST, kinds: dict[str, Kind]) -> list[FunctionInfo]:
+        """What ``self.part(...)`` runs when the module sets ``self.part = Part(...)`` (only so) and this file defines
+        ``Part``: its ``forward``, else its ``__call__`` (used for the kinds of the tuple a call returns)."""
+        attr = _self_attr(fn)
+        cls = self._owner.get(id(kinds))
+        if not attr or cls is None:
+            return []
+        values: list[ast.expr] = []
+        for c in self._lineage(cls):
+            values += _assigned_self_attrs(c).get(attr, [])
+        by_name = {c.name: c for c in self.classes}
+        parts = [by_name.get(v.func.id) if isinstance(v, ast.Call) and isinstance(v.func, ast.Name)
+                 and v.func.id not in self.imports else None for v in values]
+        if not parts or any(p is None for p in parts):
+            return []
+        out: list[FunctionInfo] = []
+        for part in parts:
+            methods: dict[str, FunctionInfo] = {}
+            for c in reversed(self._lineage(part)):  # type: ignore[arg-type]
+                methods.update({f.node.name: f for f in self.functions if f.cls is c})
+            entry = methods.get("forward") or methods.get("__call__")
+            if entry is None:
+                return []
+            out.append(entry)
+        return out
 
     def _lineage(self, cls: ast.ClassDef) -> list[ast.ClassDef]:
         """The class and its bases that this file defines, nearest first."""
@@ -964,6 +1043,17 @@ def _module_constant(node: ast.AST) -> bool:
     return False
 
 
+def _constant_local(f: FunctionInfo, name: str) -> bool:
+    """``name`` is bound in ``f`` only by plain assignments of literals (``none_flag = True``)."""
+    values: list[ast.AST] = []
+    for n in ast.walk(f.node):
+        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store):
+            values.append(n)
+    bound = [n.value for n in ast.walk(f.node) if isinstance(n, ast.Assign) and len(n.targets) == 1
+             and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name]
+    return bool(bound) and len(bound) == len(values) and all(isinstance(v, ast.Constant) for v in bound)
+
+
 def _rooted_at_self(node: ast.AST) -> bool:
     while isinstance(node, (ast.Attribute, ast.Subscript)):
         node = node.value
@@ -1014,6 +1104,150 @@ def _debug_only(fn: ast.AST, node: ast.If) -> bool:
         return False
     return not any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in bound and id(n) not in inside
                    for n in ast.walk(fn))
+
+
+# calls that only report (print, logging, warnings): what reaches them changes nothing in the graph
+LOG_CALLS = frozenset({"print", "warn", "warning", "error", "info", "debug", "exception", "critical", "log",
+                       "pprint"})
+
+
+def _call_name(call: ast.AST) -> str:
+    f = call.func if isinstance(call, ast.Call) else None
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+
+
+def is_report_call(call: ast.AST) -> bool:
+    """``print(...)``, ``logger.info(...)``, ``logging.warning(...)``, ``warnings.warn(...)``."""
+    return isinstance(call, ast.Call) and _call_name(call) in LOG_CALLS
+
+
+def reports_only(node: ast.If) -> bool:
+    """An ``if`` without ``else`` whose body only reports: each statement is a print/logging/warnings call
+    (or ``pass``). Nothing is bound, returned or raised, so the graph after it is the same on either side."""
+    if node.orelse or not node.body:
+        return False
+    for stmt in node.body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if not (isinstance(stmt, ast.Expr) and is_report_call(stmt.value)):
+            return False
+    return True
+
+
+def report_reads(nodes: list[ast.AST]) -> set[int]:
+    """Ids of the nodes inside the arguments of report calls (print, logging, warnings) among ``nodes``."""
+    out: set[int] = set()
+    for n in nodes:
+        if is_report_call(n):
+            for a in (*n.args, *(k.value for k in n.keywords)):  # type: ignore[attr-defined]
+                out.update(id(c) for c in ast.walk(a))
+    return out
+
+
+MODULE_CONTAINERS = frozenset({"ModuleList", "ModuleDict", "Sequential", "ParameterList", "ParameterDict"})
+
+
+def _self_attr(node: ast.AST) -> str:
+    """``self.heads`` -> "heads"; "" for anything else."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return node.attr
+    return ""
+
+
+def _assigned_self_attrs(cls: ast.ClassDef) -> dict[str, list[ast.expr]]:
+    """Every value the class's methods assign to ``self.<attr>`` (plain assignments), per attribute."""
+    out: dict[str, list[ast.expr]] = {}
+    for n in ast.walk(cls):
+        if isinstance(n, ast.Assign):
+            for t in n.targets:
+                name = _self_attr(t)
+                if name:
+                    out.setdefault(name, []).append(n.value)
+        elif isinstance(n, (ast.AnnAssign, ast.AugAssign)) and n.value is not None:
+            name = _self_attr(n.target)
+            if name:
+                out.setdefault(name, []).append(n.value)
+    return out
+
+
+def int_uses(fn: ast.AST, containers: set[str]) -> set[str]:
+    """Names that ``fn`` uses as Python ints: a ``range()`` bound, or the index of one of the module's containers
+    of submodules (``self.heads[i - 1]``, where ``self.heads`` is an ``nn.ModuleList``/``ModuleDict``/``Sequential``)."""
+    out: set[str] = set()
+    for n in ast.walk(fn):
+        exprs: list[ast.AST] = []
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "range":
+            exprs = list(n.args)
+        elif isinstance(n, ast.Subscript) and _self_attr(n.value) in containers and not isinstance(n.slice, ast.Slice):
+            exprs = [n.slice]
+        for e in exprs:  # names in the arithmetic itself, not the arguments of a call (``range(len(feats))``)
+            stack: list[ast.AST] = [e]
+            while stack:
+                m = stack.pop()
+                if isinstance(m, ast.Name):
+                    out.add(m.id)
+                elif isinstance(m, (ast.BinOp, ast.UnaryOp)):
+                    stack.extend(ast.iter_child_nodes(m))
+    return out
+
+
+def module_containers(classes: list[ast.ClassDef]) -> set[str]:
+    """Attributes the classes assign an ``nn.ModuleList``/``ModuleDict``/``Sequential`` (a container of
+    submodules, indexed by Python ints or strings)."""
+    out: set[str] = set()
+    for cls in classes:
+        for name, values in _assigned_self_attrs(cls).items():
+            if values and all(isinstance(v, ast.Call) and _call_name(v) in MODULE_CONTAINERS for v in values):
+                out.add(name)
+    return out
+
+
+_PY_VALUE_CALLS = frozenset({"int", "float", "len", "round", "min", "max", "abs"})
+
+
+def _python_expr(node: ast.AST) -> bool:
+    """An expression built only from literals, names and ``self`` attributes with arithmetic, comparisons,
+    conditionals and ``int()``/``len()``/``min()``...: a Python value when its names are (configuration)."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call):
+            if not (isinstance(n.func, ast.Name) and n.func.id in _PY_VALUE_CALLS):
+                return False
+        elif not isinstance(n, (ast.Constant, ast.Name, ast.Attribute, ast.BinOp, ast.UnaryOp, ast.BoolOp,
+                                ast.Compare, ast.IfExp, ast.expr_context, ast.operator, ast.unaryop, ast.boolop,
+                                ast.cmpop)):
+            return False
+    return True
+
+
+def python_attrs(classes: list[ast.ClassDef]) -> set[str]:
+    """Attributes of ``self`` that hold Python configuration values (``self.vdim = vdim if vdim else dim``):
+    every assignment in the classes is a :func:`_python_expr` and no method reads the attribute as a tensor
+    (``self.vdim.view(...)``) or registers it as a buffer or parameter."""
+    assigned: dict[str, list[ast.expr]] = {}
+    for cls in classes:
+        for name, values in _assigned_self_attrs(cls).items():
+            assigned.setdefault(name, []).extend(values)
+    out = {name for name, values in assigned.items() if values and all(_python_expr(v) for v in values)}
+    changed = True
+    while changed:  # ``self.head_dim = self.dim // self.heads`` is Python when ``self.dim`` and ``self.heads`` are
+        changed = False
+        for name in list(out):
+            for v in assigned[name]:
+                for n in ast.walk(v):
+                    if isinstance(n, ast.Attribute) and _rooted_at_self(n) and _self_attr(n) not in out:
+                        out.discard(name)  # ``self.conv.weight``, or an attribute that is not Python itself
+                        changed = True
+                        break
+                if name not in out:
+                    break
+    for cls in classes:
+        for n in ast.walk(cls):
+            if isinstance(n, ast.Attribute) and n.attr in TENSOR_USES:
+                out.discard(_self_attr(n.value))
+            elif isinstance(n, ast.Call) and _call_name(n) in ("register_buffer", "register_parameter") and n.args \
+                    and isinstance(n.args[0], ast.Constant):
+                out.discard(str(n.args[0].value))
+    return out
 
 
 def _python_scalar_annotated(p: ast.arg) -> bool:

@@ -410,3 +410,106 @@ def test_trt112_profile_names_an_input_the_export_does_not_have(tmp_path: Path) 
 
     inputs = [i.name for i in onnx.load(str(tmp_path / "net.onnx")).graph.input]
     assert inputs == ["images"] and _dims(tmp_path / "net.onnx", "input") == [["batch", 4]]
+
+
+_REPORTS = '''\
+import logging
+
+import torch
+
+log = logging.getLogger("trtlint-test")
+
+
+class IfPrint(torch.nn.Module):
+    def forward(self, x):
+        y = x.clamp(min=0)
+        if torch.any(y != x):
+            print("negative input clamped")
+        return y
+
+
+class PrintItem(torch.nn.Module):
+    def forward(self, x):
+        print(f"mean {x.mean().item():.2f}")
+        log.info("max %s", x.max().item())
+        return x * 2
+'''
+
+
+def _load(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # the test runs it; trtlint never does
+    return mod
+
+
+def test_reports_only_change_nothing_in_a_trace_but_stop_torch_export(tmp_path: Path, capsys) -> None:
+    """TRT101/TRT102 notes: a data-dependent `if` whose body only prints, and `.item()` values that only reach
+    print/logging, leave the traced and TorchScript-ONNX graphs as they are (no `If`, no constant read from the
+    data: the traced module follows new inputs); torch.export and the dynamo exporter stop at the `if`, and
+    torch.export stops where an `.item()` value is formatted as a number (`:.2f`), not where it is only passed
+    to logging."""
+    torch = require("torch")
+    onnx = require("onnx")
+    import io
+
+    src = tmp_path / "reports.py"
+    src.write_text(_REPORTS)
+    r = run_cli("check", "--isolated", "--output-format", "json", str(src))
+    got = [(f["line"], f["code"], f["severity"]) for f in json.loads(r.out)]
+    assert got == [(11, "TRT101", "note"), (18, "TRT102", "note"), (19, "TRT102", "note")]
+    mod = _load(src, "reports_fixture")
+    x, neg = torch.ones(2, 3), -torch.ones(2, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t_if, t_item = torch.jit.trace(mod.IfPrint().eval(), x), torch.jit.trace(mod.PrintItem().eval(), x)
+        buf = io.BytesIO()
+        torch.onnx.export(mod.IfPrint().eval(), (x,), buf, dynamo=False)
+    assert torch.equal(t_if(neg), torch.zeros(2, 3)) and torch.equal(t_item(neg), -2 * torch.ones(2, 3))
+    assert "If" not in {n.op_type for n in onnx.load_from_string(buf.getvalue()).graph.node}
+    with pytest.raises(Exception, match="data-dependent"):
+        torch.export.export(mod.IfPrint().eval(), (x,))
+    with pytest.raises(TypeError, match="format"):
+        torch.export.export(mod.PrintItem().eval(), (x,))
+    with pytest.raises(Exception):
+        torch.onnx.export(mod.IfPrint().eval(), (x,), dynamo=True)  # built on torch.export: the same stop
+    capsys.readouterr()
+
+
+_COPIES = '''\
+import torch
+
+
+class Copy(torch.nn.Module):
+    def forward(self, x):
+        return torch.tensor(x * 2) + 1
+
+
+class Pair(torch.nn.Module):
+    def forward(self, x):
+        return x + torch.tensor([x.max(), x.min()])
+'''
+
+
+def test_torch_tensor_of_one_tensor_is_a_copy_of_the_trace(tmp_path: Path) -> None:
+    """TRT102: `torch.tensor(t)` of one tensor is recorded as a copy that follows new inputs (trace, TorchScript
+    ONNX, torch.export); `torch.tensor([a, b])` of several tensor values is frozen by the trace (reported)."""
+    torch = require("torch")
+    ort = require("onnxruntime")
+    import io
+
+    src = tmp_path / "copies.py"
+    src.write_text(_COPIES)
+    assert [c for c in _codes(src) if c[1] == "TRT102"] == [(11, "TRT102")]
+    mod = _load(src, "copies_fixture")
+    a, b = torch.ones(2), torch.full((2,), 3.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        copy, pair = torch.jit.trace(mod.Copy(), a), torch.jit.trace(mod.Pair(), a)
+        buf = io.BytesIO()
+        torch.onnx.export(mod.Copy(), (a,), buf, dynamo=False)
+        exported = torch.export.export(mod.Copy(), (a,)).module()
+    assert torch.equal(copy(b), mod.Copy()(b)) and torch.equal(exported(b), mod.Copy()(b))
+    sess = ort.InferenceSession(buf.getvalue())
+    assert (sess.run(None, {sess.get_inputs()[0].name: b.numpy()})[0] == mod.Copy()(b).numpy()).all()
+    assert not torch.equal(pair(b), mod.Pair()(b))  # the pair of the example input, frozen

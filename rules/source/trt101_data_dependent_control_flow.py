@@ -5,7 +5,7 @@ from typing import Iterator
 
 from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
-from trtlint.source import FunctionInfo, Kind, SourceFile
+from trtlint.source import FunctionInfo, Kind, SourceFile, reports_only
 
 from ._helpers import is_scripted
 
@@ -20,9 +20,12 @@ WHAT = {
 
 
 def data_dependent_conditions(
-    src: SourceFile, functions: list[FunctionInfo] | None = None
+    src: SourceFile, functions: list[FunctionInfo] | None = None, reports: bool = False
 ) -> Iterator[tuple[FunctionInfo, ast.AST, ast.AST]]:
-    """(function, statement, condition) for each condition that depends on tensor *values* in forward code."""
+    """(function, statement, condition) for each condition that depends on tensor *values* in forward code.
+
+    An ``if`` whose body only reports (print, logging, warnings; see :func:`reports_only`) leaves the same graph on
+    either side: it is yielded only with ``reports``."""
     for f in functions if functions is not None else src.forward_functions():
         kinds = src.kinds(f)
         tests: set[int] = set()
@@ -43,6 +46,9 @@ def data_dependent_conditions(
                 conds = list(node.ifs)
             elif isinstance(node, ast.BoolOp) and id(node) not in tests:
                 conds = list(node.values[:-1])  # the last operand is returned, not tested
+            if not reports and isinstance(node, ast.If) and reports_only(node):
+                tests.update(id(n) for n in ast.walk(node.test))
+                continue
             for cond in conds:
                 tests.add(id(cond))
                 if src.kind(cond, kinds) >= Kind.HOST:
@@ -61,7 +67,16 @@ class DataDependentControlFlow(SourceRule):
     and friends, branches that only run in training mode, and the test of a branch that a training, mode or
     tracing switch decides (`if torch.rand(1) < p and self.training:` is false in eval whatever `rand()` gives). Kinds follow the statements: a name rebound to a
     Python value, or narrowed by `torch.is_tensor(x)`/`isinstance(x, Tensor)`, is not a tensor there;
-    `all()`/`any()` of tensors are. Only exported code is read: `forward` of `nn.Module` subclasses and what it
+    `all()`/`any()` of tensors are. A helper's parameter takes the kinds its callers in the file pass: one
+    annotated `Tensor` that every call gives a shape value, a number or a configuration attribute of the module
+    (`out_dim=self.vdim`, an int set in `__init__`) is a Python value, so `assert v.size(2) == out_dim // heads`
+    is a shape check. The first parameter of `forward` is taken as the input tensor unless it is used as a Python
+    int (a `range()` bound, the index of an `nn.ModuleList`/`ModuleDict`/`Sequential`) and never as a tensor.
+    A flag that a submodule defined in the file returns beside its outputs (`none_flag, data = self.part(x)`,
+    where `Part.forward`/`__call__` binds `none_flag` only to literals) is a Python value.
+    An `if` without `else` whose body only reports (print, logging, warnings) is a note: a trace and the
+    TorchScript ONNX exporter record the same graph on either side, while torch.export and the dynamo exporter
+    still stop at the condition (measured with torch 2.14.1). Only exported code is read: `forward` of `nn.Module` subclasses and what it
     calls, without losses, runtime wrappers, training-only branches and the eager side of tracing guards
     (docs/export-scope.md; `trtlint --show-scope` shows what counts). In a `@torch.jit.script` function the
     condition is a note: scripting compiles the branch, a trace of a module that calls the function keeps it and
@@ -103,9 +118,23 @@ class DataDependentControlFlow(SourceRule):
 
     def check(self, src: SourceFile) -> Iterator[Finding]:
         scripted: dict[int, bool] = {}
-        for f, node, cond in data_dependent_conditions(src):
+        for f, node, cond in data_dependent_conditions(src, reports=True):
             what = WHAT.get(type(node), "a condition")
             where = src.where(f)
+            if isinstance(node, ast.If) and reports_only(node):
+                # measured with torch 2.14.1 (tests/test_claims_with_torch.py): torch.jit.trace and the TorchScript
+                # ONNX exporter give the same graph whichever side the example takes; torch.export and the dynamo
+                # exporter stop at the data-dependent condition (GuardOnDataDependentSymNode)
+                yield self.finding(
+                    f"{what} in {where} depends on tensor values (`{_short(src.segment(cond))}`) but its body only "
+                    "reports (print/logging/warnings): a trace and the TorchScript ONNX exporter record the same "
+                    "graph either way (without the report), while torch.export and the dynamo exporter (the default "
+                    "of torch.onnx.export from torch 2.9) fail on the data-dependent condition",
+                    src.path, *src.pos(cond), severity=Severity.NOTE,
+                    hint="move the check out of forward (check the output after the call) if torch.export must "
+                    "take this module",
+                )
+                continue
             if id(f.node) not in scripted:
                 scripted[id(f.node)] = is_scripted(src, f)
             if scripted[id(f.node)]:
