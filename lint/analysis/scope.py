@@ -358,6 +358,10 @@ class FileScope:
         gt = _submodules.ground_truth_method(f.node) if f.cls is not None else ""
         if gt:  # precision9: a method that requires ground truth (lint/analysis/submodules.py)
             return Decision(False, gt)
+        sub = _reach.exported_through_attributes(self.index, f.cls.name) \
+            if f.node.name == "forward" and f.cls is not None and self.index is not None else ""
+        if sub:  # precision9: the run exports only submodules of this class (lint/analysis/reach.py)
+            return Decision(False, sub)
         if f.node.name == "forward" and f.cls is not None and not (
                 self.index and any(not r.method for r in self.index.root_for(f.cls.name))):
             losses = returned_losses(f.node)  # unless an exporter is called on the model itself
@@ -1032,4 +1036,5 @@ def _rooted_self(n: ast.Attribute) -> bool:
     return isinstance(v, ast.Name) and v.id == "self"
 
 
+from . import reach as _reach  # noqa: E402  (precision9)
 from . import submodules as _submodules  # noqa: E402  (precision9: it imports this module)
