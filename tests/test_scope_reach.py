@@ -209,3 +209,54 @@ def test_a_method_that_requires_ground_truth_is_not_exported(tmp_path: Path) -> 
     (tmp_path / "det.py").write_text(code)
     # metric requires ground truth (evaluation code); score takes it optionally and stays linted
     assert _findings(tmp_path) == [("det.py", 13, "TRT102")]
+
+
+SELF_EXPORT = """\
+import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def forward(self, x):
+        return x * x.sum().item()
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+
+    def forward(self, x):
+        h = self.encoder(x)
+        if h.max() < 1:
+            return h
+        return h * 2
+
+    def export(self, x):
+        torch.onnx.export(self.encoder, (x,), "encoder.onnx")
+
+
+Net().export(torch.randn(1, 3))
+"""
+
+
+def test_a_model_that_exports_its_own_submodule_is_not_an_entry(tmp_path: Path) -> None:
+    (tmp_path / "net.py").write_text(SELF_EXPORT)
+    assert _findings(tmp_path) == [("net.py", 7, "TRT102")]
+    # a second script that exports the model itself keeps its forward
+    (tmp_path / "export_all.py").write_text("import torch\nfrom net import Net\n\n"
+                                            "torch.onnx.export(Net(), (torch.randn(1, 3),), 'net.onnx')\n")
+    assert _findings(tmp_path) == [("net.py", 7, "TRT102"), ("net.py", 17, "TRT101")]
+
+
+def test_same_named_models_of_two_folders_are_told_apart_by_import(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    # a copy of the model in another folder, exported whole by its own script: pkg/model.py's Net is still
+    # exported only through its submodules
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "model.py").write_text(MODEL)
+    (tmp_path / "copy" / "export_all.py").write_text("import torch\nfrom model import Net\n\n"
+                                                     "torch.onnx.export(Net(), (torch.randn(1, 3),), 'net.onnx')\n")
+    assert _findings(tmp_path) == [("model.py", 7, "TRT102"), ("model.py", 7, "TRT102"), ("model.py", 23, "TRT101")]
+    r = run_cli("check", "--isolated", "--output-format", "json", "--select", "TRT101", ".", cwd=tmp_path)
+    assert [f["path"] for f in json.loads(r.out)] == ["copy/model.py"]

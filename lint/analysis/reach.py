@@ -7,12 +7,15 @@ only that way:
 
 * a root of the run is an attribute of a model (``torch.onnx.export(model.encoder, ...)``), where ``model`` is
   built as the class (``model = Paraformer(...)``) or by a factory function of the run whose ``return`` gives an
-  instance of it (``m = Paraformer(...)`` ... ``return m``), and the class's own body assigns that attribute
-  (``self.encoder = ...``) and defines no method of that name (``model.predict`` is an entry method, not a
-  submodule);
+  instance of it (``m = Paraformer(...)`` ... ``return m``), or is ``self.encoder`` in a method of the class;
+  and the class's own body assigns that attribute (``self.encoder = ...``) and defines no method of that name
+  (``model.predict`` is an entry method, not a submodule);
 * no root of the run exports the class itself (or through a factory that builds it);
-* every root that does not resolve lies in a file that names neither the class nor the factories that build it:
-  an unresolved root there cannot be told from an export of the whole model.
+* every other root that does not resolve lies in a file that names neither the class nor the factories that
+  build it: an unresolved root there cannot be told from an export of the whole model.
+
+Classes and factories are told apart by file (the root file's own, else the module it imports the name from),
+so that export scripts copied per target folder, each with its ``load_model``, decide their own model.
 """
 from __future__ import annotations
 
@@ -29,26 +32,32 @@ def _class_block(index: RunIndex, name: str) -> list[Block]:
     return [b for b in index.blocks.get(name, ()) if b.kind == "class"]
 
 
-def _built_class(index: RunIndex, name: str, path: str, text: str) -> str:
+def _built_class(index: RunIndex, name: str, path: str, text: str) -> tuple[str, set[str]]:
     """The class a root's name stands for: the class itself, or the one class a factory function returns an
     instance of (``return Net(...)``, or ``m = Net(...)`` ... ``return m``); "" otherwise. The factory is the
     function of that name in the root's file, else the one of the module it is imported from (``from
     export_encoder_onnx import load_model``: export scripts copied per target define it once per folder)."""
     if _class_block(index, name):
-        return name
+        return name, _class_paths(index, name, path, text)
     funcs = [b for b in index.blocks.get(name, ()) if b.kind == "def"]
     here = [b for b in funcs if b.path == path]
     if not here:
         m = re.search(rf"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[^\n]*\b{re.escape(name)}\b", text, re.MULTILINE)
         if m is None:
-            return ""
+            return "", set()
         module = m.group(1).lstrip(".").replace(".", "/")
         folder = path.rsplit("/", 1)[0] if "/" in path else ""
         here = [b for b in funcs if b.path.endswith((f"{module}.py", f"{module}/__init__.py"))]
         near = [b for b in here if (b.path.rsplit("/", 1)[0] if "/" in b.path else "") == folder]
         here = near or here
     got = {_returned_class(index, b) for b in here}
-    return got.pop() if len(got) == 1 else ""
+    if len(got) != 1 or "" in got:
+        return "", set()
+    cls = got.pop()
+    paths: set[str] = set()
+    for b in here:
+        paths |= _class_paths(index, cls, b.path, b._text)
+    return cls, paths
 
 
 def _returned_class(index: RunIndex, b: Block) -> str:
@@ -67,9 +76,9 @@ def _returned_class(index: RunIndex, b: Block) -> str:
     return next(iter(classes)) if len(classes) == 1 and classes == found else ""
 
 
-def _is_submodule(index: RunIndex, cls: str, attr: str) -> bool:
-    """Every class of that name assigns ``self.<attr> = ...`` and defines no method ``<attr>``."""
-    blocks = _class_block(index, cls)
+def _is_submodule(index: RunIndex, cls: str, attr: str, paths: set[str]) -> bool:
+    """Every class of that name in those files assigns ``self.<attr> = ...`` and defines no method ``<attr>``."""
+    blocks = [b for b in _class_block(index, cls) if b.path in paths]
     if not blocks:
         return False
     for b in blocks:
@@ -80,45 +89,89 @@ def _is_submodule(index: RunIndex, cls: str, attr: str) -> bool:
     return True
 
 
+def _class_paths(index: RunIndex, name: str, path: str, text: str) -> set[str]:
+    """The files whose class ``name`` a file means: its own, else the one of the module it imports the name from
+    (the same folder preferred), else every class of that name in the run."""
+    paths = {b.path for b in _class_block(index, name)}
+    if path in paths:
+        return {path}
+    m = re.search(rf"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[^\n]*\b{re.escape(name)}\b", text, re.MULTILINE)
+    if m is not None:
+        module = m.group(1).lstrip(".").replace(".", "/")
+        folder = path.rsplit("/", 1)[0] if "/" in path else ""
+        hit = {p for p in paths if p.endswith((f"{module}.py", f"{module}/__init__.py"))}
+        near = {p for p in hit if (p.rsplit("/", 1)[0] if "/" in p else "") == folder}
+        if near or hit:
+            return near or hit
+    return paths
+
+
+def _enclosing_class(index: RunIndex, root: Root) -> Block | None:
+    """The top-level class of the run whose body holds the export call of ``root``."""
+    for blocks in index.blocks.values():
+        for b in blocks:
+            if b.kind == "class" and b.path == root.path and b._text:
+                last = b.line + b._text.count("\n", b._start, b._end)
+                if b.line <= root.line <= last:
+                    return b
+    return None
+
+
 class _AttributeRoots:
     def __init__(self, index: RunIndex) -> None:
-        self.by_class: dict[str, list[Root]] = {}
-        self.whole: set[str] = set()  # classes some root exports itself
+        self.by_class: dict[tuple[str, str], list[Root]] = {}
+        self.whole: set[tuple[str, str]] = set()  # classes (name, file) some root exports itself
         self.factories: dict[str, set[str]] = {}
         self.unresolved: list[Root] = []
+        self.texts = {path: src.text for path, src in index.export_files.items()}
         for r in index.roots:
+            text = self.texts.get(r.path, "")
+            m = _ATTR_EXPR.match(r.expr)
+            if r.name == "self" and r.expr == f"self.{r.method}":
+                # ``torch.onnx.export(self.encoder, ...)`` in a method of the model itself
+                owner = _enclosing_class(index, r)
+                if owner is not None and _is_submodule(index, owner.name, r.method, {owner.path}):
+                    self.by_class.setdefault((owner.name, owner.path), []).append(r)
+                self.unresolved.append(r)  # what the attribute holds is not resolved: it may be any model
+                continue
             if not r.resolved or r.name not in index.blocks:
                 self.unresolved.append(r)
                 continue
-            src = index.export_files.get(r.path)
-            cls = _built_class(index, r.name, r.path, src.text if src is not None else "")
+            cls, paths = _built_class(index, r.name, r.path, text)
             if not cls:
+                self.unresolved.append(r)  # a factory whose model is not known
                 continue
             if cls != r.name:
                 self.factories.setdefault(cls, set()).add(r.name)
-            m = _ATTR_EXPR.match(r.expr)
-            if r.method and m is not None and m.group(1) == r.method and _is_submodule(index, cls, r.method):
-                self.by_class.setdefault(cls, []).append(r)
+            if r.method and m is not None and m.group(1) == r.method and _is_submodule(index, cls, r.method, paths):
+                for p in paths:
+                    self.by_class.setdefault((cls, p), []).append(r)
             else:
-                self.whole.add(cls)
-        self.texts = {path: src.text for path, src in index.export_files.items()}
+                self.whole.update((cls, p) for p in paths)
 
 
-def exported_through_attributes(index: RunIndex, cls: str) -> str:
-    """Why the ``forward`` of class ``cls`` is not an entry because the run exports only submodules of it
-    (see the module docstring), or ""."""
+def exported_through_attributes(index: RunIndex, cls: str, path: str) -> str:
+    """Why the ``forward`` of class ``cls`` of file ``path`` is not an entry because the run exports only
+    submodules of it (see the module docstring), or ""."""
     got = index.__dict__.get("_attribute_roots")
     if got is None:
         got = index.__dict__["_attribute_roots"] = _AttributeRoots(index)
     a: _AttributeRoots = got
-    roots = a.by_class.get(cls)
-    if not roots or cls in a.whole:
+    roots = a.by_class.get((cls, path))
+    if not roots or (cls, path) in a.whole:
         return ""
-    names = {cls, *a.factories.get(cls, ())}
-    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(names)) + r")\b")
+    factories = a.factories.get(cls, set())
+    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(factories)) + r")\b") if factories else None
     for r in a.unresolved:
+        if r in roots:
+            continue
         text = a.texts.get(r.path)
-        if text is None or pattern.search(text):  # a models entry, or an unresolved export that may be of cls
+        if text is None:  # a ``models`` entry that names no class of the run
+            return ""
+        # an unresolved export in a file that means this class, or names a factory of it, may export it whole
+        if re.search(rf"\b{re.escape(cls)}\b", text) and path in _class_paths(index, cls, r.path, text):
+            return ""
+        if pattern is not None and pattern.search(text):
             return ""
     attrs = ", ".join(sorted({r.method for r in roots}))
     r = roots[0]

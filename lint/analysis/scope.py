@@ -358,7 +358,7 @@ class FileScope:
         gt = _submodules.ground_truth_method(f.node) if f.cls is not None else ""
         if gt:  # precision9: a method that requires ground truth (lint/analysis/submodules.py)
             return Decision(False, gt)
-        sub = _reach.exported_through_attributes(self.index, f.cls.name) \
+        sub = _reach.exported_through_attributes(self.index, f.cls.name, self.src.path) \
             if f.node.name == "forward" and f.cls is not None and self.index is not None else ""
         if sub:  # precision9: the run exports only submodules of this class (lint/analysis/reach.py)
             return Decision(False, sub)
