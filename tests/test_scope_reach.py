@@ -260,3 +260,21 @@ def test_same_named_models_of_two_folders_are_told_apart_by_import(tmp_path: Pat
     assert _findings(tmp_path) == [("model.py", 7, "TRT102"), ("model.py", 7, "TRT102"), ("model.py", 23, "TRT101")]
     r = run_cli("check", "--isolated", "--output-format", "json", "--select", "TRT101", ".", cwd=tmp_path)
     assert [f["path"] for f in json.loads(r.out)] == ["copy/model.py"]
+
+
+def test_the_network_of_a_training_wrapper_without_forward_stays_exported(tmp_path: Path) -> None:
+    code = ("import torch.nn as nn\n\n\nclass Net(nn.Module):\n"
+            "    def forward(self, x):\n"
+            "        return x * x.max().item()\n\n\n"
+            "class Lit(nn.Module):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.net = Net()\n\n"
+            "    def compute_loss(self, x, gt_boxes):\n"
+            "        return (self.net(x) - gt_boxes).abs().mean()\n")
+    (tmp_path / "lit.py").write_text(code)
+    # the network is used only in a loss method, but the holder has no forward: it is a training wrapper around
+    # the model that gets exported, which stays linted
+    assert _findings(tmp_path) == [("lit.py", 6, "TRT102")]
+    (tmp_path / "lit.py").write_text(code + "\n    def forward(self, x):\n        return x\n")
+    assert _findings(tmp_path) == []

@@ -33,8 +33,9 @@ GROUND_TRUTH_PARAM = re.compile(r"^(gt|gts|gt_\w+|ground_truths?|y_true)$")
 # a parameter that switches a method to its training behaviour (``def forward(self, batch, training=True)``,
 # mmdet's ``forward(self, return_loss=True)``)
 TRAINING_FLAG_PARAM = frozenset({"training", "is_training", "train", "return_loss", "compute_loss"})
-# training entry points by the conventions of mmdet/mmengine/Lightning
-TRAINING_METHOD = re.compile(r"^(forward_train|train_step|training_step|validation_step|val_step)$")
+# the training entry of a model beside its forward (mmdet's ``forward_train``); not Lightning's ``training_step``
+# or mmengine's ``train_step``: a wrapper's step functions use the very network that gets exported
+TRAINING_METHOD = re.compile(r"^forward_train$")
 _ASSIGN_RE = re.compile(r"self\.(\w+)[ \t]*(?::[^=\n]+)?=[ \t]*(?:[\w.]+\.)?([A-Za-z_]\w*)[ \t]*\(")
 _MAX_DEPTH = 6
 
@@ -168,7 +169,9 @@ def _decide(h: _Holders, name: str) -> str:
     where: list[str] = []
     for holder, attr in holders:
         family = h.family(holder)
-        if not family:
+        # the holder is a model with an inference path of its own (a ``forward`` in the family): a trainer, or a
+        # Lightning module without forward, that uses the network only in its steps holds the exported model
+        if not any(fn.name == "forward" for _, c in family for fn in _methods(c)):
             return ""
         uses = list(_uses(family, attr))
         if not uses:
