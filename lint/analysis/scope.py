@@ -222,6 +222,9 @@ class FileScope:
         shape = self._not_a_model_shape(cls)
         if shape:
             return Decision(False, shape)
+        held = _submodules.training_only_submodule(index, cls.name, self.src)
+        if held:  # precision9: a submodule only training paths use (lint/analysis/submodules.py)
+            return Decision(False, held)
         host = self._host_vision(cls)
         if host:
             return Decision(False, f"classical vision on the host: it runs {host} on NumPy arrays, there is no "
@@ -396,6 +399,13 @@ class FileScope:
                 return Decision(False, f"decorated @{sorted(hit)[0]}: not what gets exported")
         if LOSS_METHOD.search(f.node.name.lower()) and f.node.name != "forward":
             return Decision(False, "training-only: a loss method (by its name)")
+        gt = _submodules.ground_truth_method(f.node) if f.cls is not None else ""
+        if gt:  # precision9: a method that requires ground truth (lint/analysis/submodules.py)
+            return Decision(False, gt)
+        sub = _reach.exported_through_attributes(self.index, f.cls.name, self.src.path) \
+            if f.node.name == "forward" and f.cls is not None and self.index is not None else ""
+        if sub:  # precision9: the run exports only submodules of this class (lint/analysis/reach.py)
+            return Decision(False, sub)
         if f.node.name == "forward" and f.cls is not None and not (
                 self.index and any(not r.method for r in self.index.root_for(f.cls.name))):
             losses = returned_losses(f.node)  # unless an exporter is called on the model itself
@@ -1139,3 +1149,7 @@ def returned_losses(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
 def _rooted_self(n: ast.Attribute) -> bool:
     v: ast.expr = n.value
     return isinstance(v, ast.Name) and v.id == "self"
+
+
+from . import reach as _reach  # noqa: E402  (precision9)
+from . import submodules as _submodules  # noqa: E402  (precision9: it imports this module)
