@@ -24,7 +24,8 @@ def _load(name: str) -> ModuleType:
     return mod
 
 
-@pytest.mark.parametrize("corpus", ["corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml", "corpus_v4.yaml", "corpus_v5.yaml"])
+@pytest.mark.parametrize("corpus", ["corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml", "corpus_v4.yaml", "corpus_v5.yaml",
+                                    "corpus_v6.yaml"])
 def test_corpus_records_commits_and_subpaths(corpus: str) -> None:
     entries = yaml.safe_load((CORPUS_DIR / corpus).read_text(encoding="utf-8"))["codebases"]
     assert len(entries) >= 10
@@ -88,22 +89,27 @@ def test_corpus_v4_shares_no_code_base_with_v1_v2_v3_the_tuning_set_or_round_4s_
     assert not {repo(e).split("/")[1] for e in v4} & development
 
 
-def test_corpus_v5_shares_no_code_base_with_v1_v4_the_tuning_set_or_the_development_list() -> None:
-    """v5 is the held-out corpus of the final measurement: v1-v4 were each used for tuning after their first
-    measurement, the tuning set and the in-repo tests were seen while writing the rules, and the last round develops on
-    another list of code bases."""
+@pytest.mark.parametrize("held_out, seen_before", [
+    ("corpus_v5.yaml", ("corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml", "corpus_v4.yaml")),
+    ("corpus_v6.yaml", ("corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml", "corpus_v4.yaml", "corpus_v5.yaml")),
+])
+def test_held_out_corpus_shares_no_code_base_with_earlier_corpora_the_tuning_set_or_the_development_list(
+        held_out: str, seen_before: tuple[str, ...]) -> None:
+    """v5 and then v6 are held-out corpora of a final measurement: every earlier corpus was used for tuning after its
+    first measurement, the tuning set and the in-repo tests were seen while writing the rules, and the last rounds
+    develop on another list of code bases."""
     def entries(name: str) -> list[dict[str, str]]:
         out: list[dict[str, str]] = yaml.safe_load((CORPUS_DIR / name).read_text(encoding="utf-8"))["codebases"]
         return out
     def repo(e: dict[str, str]) -> str:
         return "/".join(e["url"].lower().split("/")[-2:])
-    v5 = entries("corpus_v5.yaml")
-    seen = [e for name in ("corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml", "corpus_v4.yaml") for e in entries(name)]
-    assert len(v5) >= 15
-    assert not {repo(e) for e in v5} & {repo(e) for e in seen}
-    assert not {e["name"].lower() for e in v5} & {e["name"].lower() for e in seen}
+    new = entries(held_out)
+    seen = [e for name in seen_before for e in entries(name)]
+    assert len(new) >= 15
+    assert not {repo(e) for e in new} & {repo(e) for e in seen}
+    assert not {e["name"].lower() for e in new} & {e["name"].lower() for e in seen}
     # Names alone too: a fork or mirror under another owner is the same code base.
-    assert not {repo(e).split("/")[1] for e in v5} & {repo(e).split("/")[1] for e in seen}
+    assert not {repo(e).split("/")[1] for e in new} & {repo(e).split("/")[1] for e in seen}
     tuned = {"ultralytics/ultralytics", "ultralytics/yolov5", "open-mmlab/mmdetection", "huggingface/diffusers",
              "facebookresearch/detectron2", "open-mmlab/mmdeploy", "nvidia/tensorrt", "nvidia-ai-iot/torch2trt",
              "wongkinyiu/yolov7", "megvii-basedetection/yolox", "nvidia/tensorrt-llm", "triple-mu/yolov8-tensorrt",
@@ -111,9 +117,12 @@ def test_corpus_v5_shares_no_code_base_with_v1_v4_the_tuning_set_or_the_developm
              "huggingface/pytorch-image-models"}
     development = {"mask2former", "detic", "yolos", "yolor", "yolov3", "blip", "lavis", "imagebind", "guided-diffusion",
                    "generative-models", "ssd.pytorch", "deep-text-recognition-benchmark"}
-    assert not {repo(e) for e in v5} & tuned
-    assert not {repo(e).split("/")[1] for e in v5} & {t.split("/")[1] for t in tuned} - {"vision"}
-    assert not {repo(e).split("/")[1] for e in v5} & development
+    assert not {repo(e) for e in new} & tuned
+    # facebookresearch/dino (self-supervised ViT, v6) only shares its repository name with IDEA-Research/DINO (the
+    # DETR-style detector of the tuning set); every other name clash counts as the same code base.
+    clashes = {repo(e) for e in new if repo(e).split("/")[1] in {t.split("/")[1] for t in tuned} - {"vision"}}
+    assert clashes <= {"facebookresearch/dino"}
+    assert not {repo(e).split("/")[1] for e in new} & development
 
 
 def test_named_corpora_pick_their_own_files() -> None:
@@ -136,6 +145,10 @@ def test_named_corpora_pick_their_own_files() -> None:
     v5 = precision.CORPORA["v5"]
     assert [p.name for p in v5] == ["corpus_v5_findings.json", "judgements_v5.yaml", "corpus_v5_precision.json"]
     assert v5[0] == run_corpus.CORPORA["v5"][1]
+    assert run_corpus.CORPORA["v6"][0] == CORPUS_DIR / "corpus_v6.yaml"
+    v6 = precision.CORPORA["v6"]
+    assert [p.name for p in v6] == ["corpus_v6_findings.json", "judgements_v6.yaml", "corpus_v6_precision.json"]
+    assert v6[0] == run_corpus.CORPORA["v6"][1]
 
 
 def test_judgement_files_are_well_formed() -> None:

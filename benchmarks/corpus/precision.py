@@ -41,7 +41,9 @@ CORPORA = {"v1": (FINDINGS, JUDGEMENTS, OUT),
            "v4": (HERE.parent / "results" / "corpus_v4_findings.json", HERE / "judgements_v4.yaml",
                   HERE.parent / "results" / "corpus_v4_precision.json"),
            "v5": (HERE.parent / "results" / "corpus_v5_findings.json", HERE / "judgements_v5.yaml",
-                  HERE.parent / "results" / "corpus_v5_precision.json")}
+                  HERE.parent / "results" / "corpus_v5_precision.json"),
+           "v6": (HERE.parent / "results" / "corpus_v6_findings.json", HERE / "judgements_v6.yaml",
+                  HERE.parent / "results" / "corpus_v6_precision.json")}
 JUDGED = ("error", "warning")
 Key = tuple[str, str, str, str]
 
