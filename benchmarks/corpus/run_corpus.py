@@ -130,7 +130,7 @@ def python_files(root: Path, subpaths: list[str]) -> list[Path]:
             continue
         for dirpath, dirnames, filenames in os.walk(p):
             dirnames[:] = sorted(d for d in dirnames if not any(fnmatch.fnmatch(d, pat) for pat in EXCLUDED_NAMES))
-            out += [Path(dirpath) / f for f in sorted(filenames) if f.endswith(".py")]
+            out += [Path(dirpath) / f for f in sorted(filenames) if f.endswith(".py") and (Path(dirpath) / f).is_file()]
     return out
 
 
