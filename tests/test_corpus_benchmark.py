@@ -25,7 +25,7 @@ def _load(name: str) -> ModuleType:
 
 
 @pytest.mark.parametrize("corpus", ["corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml", "corpus_v4.yaml", "corpus_v5.yaml",
-                                    "corpus_v6.yaml"])
+                                    "corpus_v6.yaml", "corpus_v7.yaml"])
 def test_corpus_records_commits_and_subpaths(corpus: str) -> None:
     entries = yaml.safe_load((CORPUS_DIR / corpus).read_text(encoding="utf-8"))["codebases"]
     assert len(entries) >= 10
@@ -89,40 +89,68 @@ def test_corpus_v4_shares_no_code_base_with_v1_v2_v3_the_tuning_set_or_round_4s_
     assert not {repo(e).split("/")[1] for e in v4} & development
 
 
-@pytest.mark.parametrize("held_out, seen_before", [
-    ("corpus_v5.yaml", ("corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml", "corpus_v4.yaml")),
-    ("corpus_v6.yaml", ("corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml", "corpus_v4.yaml", "corpus_v5.yaml")),
-])
-def test_held_out_corpus_shares_no_code_base_with_earlier_corpora_the_tuning_set_or_the_development_list(
-        held_out: str, seen_before: tuple[str, ...]) -> None:
-    """v5 and then v6 are held-out corpora of a final measurement: every earlier corpus was used for tuning after its
-    first measurement, the tuning set and the in-repo tests were seen while writing the rules, and the last rounds
-    develop on another list of code bases."""
-    def entries(name: str) -> list[dict[str, str]]:
-        out: list[dict[str, str]] = yaml.safe_load((CORPUS_DIR / name).read_text(encoding="utf-8"))["codebases"]
-        return out
-    def repo(e: dict[str, str]) -> str:
-        return "/".join(e["url"].lower().split("/")[-2:])
-    new = entries(held_out)
-    seen = [e for name in seen_before for e in entries(name)]
-    assert len(new) >= 15
-    assert not {repo(e) for e in new} & {repo(e) for e in seen}
-    assert not {e["name"].lower() for e in new} & {e["name"].lower() for e in seen}
-    # Names alone too: a fork or mirror under another owner is the same code base.
-    assert not {repo(e).split("/")[1] for e in new} & {repo(e).split("/")[1] for e in seen}
-    tuned = {"ultralytics/ultralytics", "ultralytics/yolov5", "open-mmlab/mmdetection", "huggingface/diffusers",
-             "facebookresearch/detectron2", "open-mmlab/mmdeploy", "nvidia/tensorrt", "nvidia-ai-iot/torch2trt",
-             "wongkinyiu/yolov7", "megvii-basedetection/yolox", "nvidia/tensorrt-llm", "triple-mu/yolov8-tensorrt",
-             "idea-research/dino", "fundamentalvision/deformable-detr", "pytorch/vision",
-             "huggingface/pytorch-image-models"}
-    development = {"mask2former", "detic", "yolos", "yolor", "yolov3", "blip", "lavis", "imagebind", "guided-diffusion",
-                   "generative-models", "ssd.pytorch", "deep-text-recognition-benchmark"}
-    assert not {repo(e) for e in new} & tuned
-    # facebookresearch/dino (self-supervised ViT, v6) only shares its repository name with IDEA-Research/DINO (the
-    # DETR-style detector of the tuning set); every other name clash counts as the same code base.
-    clashes = {repo(e) for e in new if repo(e).split("/")[1] in {t.split("/")[1] for t in tuned} - {"vision"}}
-    assert clashes <= {"facebookresearch/dino"}
-    assert not {repo(e).split("/")[1] for e in new} & development
+TUNED = {"ultralytics/ultralytics", "ultralytics/yolov5", "open-mmlab/mmdetection", "huggingface/diffusers",
+         "facebookresearch/detectron2", "open-mmlab/mmdeploy", "nvidia/tensorrt", "nvidia-ai-iot/torch2trt",
+         "wongkinyiu/yolov7", "megvii-basedetection/yolox", "nvidia/tensorrt-llm", "triple-mu/yolov8-tensorrt",
+         "idea-research/dino", "fundamentalvision/deformable-detr", "pytorch/vision",
+         "huggingface/pytorch-image-models"}
+DEVELOPMENT = {"mask2former", "detic", "yolos", "yolor", "yolov3", "blip", "lavis", "imagebind", "guided-diffusion",
+               "generative-models", "ssd.pytorch", "deep-text-recognition-benchmark"}
+
+
+def _entries(name: str) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = yaml.safe_load((CORPUS_DIR / name).read_text(encoding="utf-8"))["codebases"]
+    return out
+
+
+def _repo(e: dict[str, str]) -> str:
+    return "/".join(e["url"].lower().split("/")[-2:])
+
+
+def _assert_held_out(corpus: str, seen_corpora: tuple[str, ...], same_name_other_project: frozenset[str]) -> None:
+    """`corpus` shares no code base with the corpora used for tuning, the tuning set or the development list, by
+    owner/name, by corpus name and by repository name alone (a fork or mirror under another owner is the same code
+    base); `same_name_other_project` lists generic repository names whose owner/name here is a different project
+    from the one of that name seen before (the owner/name check still keeps the seen one out)."""
+    held = _entries(corpus)
+    seen = [e for name in seen_corpora for e in _entries(name)]
+    assert len(held) >= 15
+    assert not {_repo(e) for e in held} & {_repo(e) for e in seen}
+    assert not {e["name"].lower() for e in held} & {e["name"].lower() for e in seen}
+    assert not {_repo(e).split("/")[1] for e in held} & {_repo(e).split("/")[1] for e in seen} - same_name_other_project
+    assert not {_repo(e) for e in held} & TUNED
+    assert not {_repo(e).split("/")[1] for e in held} & {t.split("/")[1] for t in TUNED} - same_name_other_project
+    assert not {_repo(e).split("/")[1] for e in held} & DEVELOPMENT
+
+
+def test_corpus_v5_shares_no_code_base_with_v1_v4_the_tuning_set_or_the_development_list() -> None:
+    """v5 was the held-out corpus of round 5: v1-v4 were each used for tuning after their first measurement, the
+    tuning set and the in-repo tests were seen while writing the rules, and the last round develops on another list of
+    code bases."""
+    _assert_held_out("corpus_v5.yaml", ("corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml", "corpus_v4.yaml"),
+                     frozenset({"vision"}))
+
+
+def test_corpus_v6_shares_no_code_base_with_v1_v5_the_tuning_set_or_the_development_list() -> None:
+    """v6 was the held-out corpus of round 6 (v1-v5 were used for tuning after their first measurement).
+    facebookresearch/dino (self-supervised ViT) only shares its repository name with IDEA-Research/DINO (the DETR-style
+    detector of the tuning set)."""
+    _assert_held_out("corpus_v6.yaml", ("corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml", "corpus_v4.yaml",
+                                        "corpus_v5.yaml"), frozenset({"vision", "dino"}))
+    v6 = {_repo(e) for e in _entries("corpus_v6.yaml")}
+    assert "idea-research/dino" not in v6
+
+
+def test_corpus_v7_shares_no_code_base_with_v1_v6_the_tuning_set_or_the_development_list() -> None:
+    """v7 is the held-out corpus of the final measurement (v1-v6 were used for tuning after their first
+    measurement). Two generic names are other projects: pytorch/TensorRT is Torch-TensorRT, not NVIDIA/TensorRT of the
+    tuning set, and sithu31296/semantic-segmentation is not NVIDIA/semantic-segmentation of v5."""
+    _assert_held_out("corpus_v7.yaml", ("corpus.yaml", "corpus_v2.yaml", "corpus_v3.yaml", "corpus_v4.yaml",
+                                        "corpus_v5.yaml", "corpus_v6.yaml"),
+                     frozenset({"vision", "tensorrt", "semantic-segmentation"}))
+    v7 = {_repo(e) for e in _entries("corpus_v7.yaml")}
+    assert {"pytorch/tensorrt", "sithu31296/semantic-segmentation"} <= v7
+    assert not {"nvidia/tensorrt", "nvidia/semantic-segmentation"} & v7
 
 
 def test_named_corpora_pick_their_own_files() -> None:
@@ -149,6 +177,10 @@ def test_named_corpora_pick_their_own_files() -> None:
     v6 = precision.CORPORA["v6"]
     assert [p.name for p in v6] == ["corpus_v6_findings.json", "judgements_v6.yaml", "corpus_v6_precision.json"]
     assert v6[0] == run_corpus.CORPORA["v6"][1]
+    assert run_corpus.CORPORA["v7"][0] == CORPUS_DIR / "corpus_v7.yaml"
+    v7 = precision.CORPORA["v7"]
+    assert [p.name for p in v7] == ["corpus_v7_findings.json", "judgements_v7.yaml", "corpus_v7_precision.json"]
+    assert v7[0] == run_corpus.CORPORA["v7"][1]
 
 
 def test_judgement_files_are_well_formed() -> None:

@@ -43,7 +43,9 @@ CORPORA = {"v1": (FINDINGS, JUDGEMENTS, OUT),
            "v5": (HERE.parent / "results" / "corpus_v5_findings.json", HERE / "judgements_v5.yaml",
                   HERE.parent / "results" / "corpus_v5_precision.json"),
            "v6": (HERE.parent / "results" / "corpus_v6_findings.json", HERE / "judgements_v6.yaml",
-                  HERE.parent / "results" / "corpus_v6_precision.json")}
+                  HERE.parent / "results" / "corpus_v6_precision.json"),
+           "v7": (HERE.parent / "results" / "corpus_v7_findings.json", HERE / "judgements_v7.yaml",
+                  HERE.parent / "results" / "corpus_v7_precision.json")}
 JUDGED = ("error", "warning")
 Key = tuple[str, str, str, str]
 

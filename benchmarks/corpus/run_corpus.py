@@ -33,13 +33,14 @@ import yaml
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus.yaml"
 OUT = HERE.parent / "results" / "corpus_findings.json"
-# Named corpora: v1-v5 (each measured fresh once, since used for tuning) and v6 (the sixth, held out).
+# Named corpora: v1-v6 (each measured fresh once, since used for tuning) and v7 (the seventh, held out).
 CORPORA = {"v1": (CORPUS, OUT),
            "v2": (HERE / "corpus_v2.yaml", HERE.parent / "results" / "corpus_v2_findings.json"),
            "v3": (HERE / "corpus_v3.yaml", HERE.parent / "results" / "corpus_v3_findings.json"),
            "v4": (HERE / "corpus_v4.yaml", HERE.parent / "results" / "corpus_v4_findings.json"),
            "v5": (HERE / "corpus_v5.yaml", HERE.parent / "results" / "corpus_v5_findings.json"),
-           "v6": (HERE / "corpus_v6.yaml", HERE.parent / "results" / "corpus_v6_findings.json")}
+           "v6": (HERE / "corpus_v6.yaml", HERE.parent / "results" / "corpus_v6_findings.json"),
+           "v7": (HERE / "corpus_v7.yaml", HERE.parent / "results" / "corpus_v7_findings.json")}
 MARKER = ".trtlint-corpus-commit"
 # trtlint's default excludes (lint/config.py), so that the file and line counts match what it lints.
 EXCLUDED_NAMES = (
@@ -130,7 +131,7 @@ def python_files(root: Path, subpaths: list[str]) -> list[Path]:
             continue
         for dirpath, dirnames, filenames in os.walk(p):
             dirnames[:] = sorted(d for d in dirnames if not any(fnmatch.fnmatch(d, pat) for pat in EXCLUDED_NAMES))
-            out += [Path(dirpath) / f for f in sorted(filenames) if f.endswith(".py")]
+            out += [Path(dirpath) / f for f in sorted(filenames) if f.endswith(".py") and (Path(dirpath) / f).is_file()]
     return out
 
 
@@ -162,7 +163,7 @@ def lint(python: str, root: Path, subpaths: list[str], jobs: int | None) -> tupl
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default="v1",
-                    help="v1 (corpus.yaml, default), v2-v6 (corpus_v<N>.yaml) or the path of a corpus file")
+                    help="v1 (corpus.yaml, default), v2-v7 (corpus_v<N>.yaml) or the path of a corpus file")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "trtlint-corpus",
                     help="where the code bases are brought (outside the repository)")
     ap.add_argument("--mirror-dir", type=Path, help="local git mirrors to bring the code bases from, instead of GitHub")
@@ -170,7 +171,7 @@ def main() -> int:
     ap.add_argument("--only", action="append", help="lint only this code base (repeatable)")
     ap.add_argument("-j", "--jobs", type=int, help="passed to trtlint -j")
     ap.add_argument("-o", "--output", type=Path,
-                    help="default: results/corpus_findings.json for v1, results/corpus_<v>_findings.json for v2-v6")
+                    help="default: results/corpus_findings.json for v1, results/corpus_<v>_findings.json for v2-v7")
     args = ap.parse_args()
     corpus_file, default_out = CORPORA.get(args.corpus, (Path(args.corpus), OUT))
     args.output = args.output or default_out
