@@ -125,6 +125,9 @@ class SourceRule(Rule):
     #: the file (any of them), and dotted names it must be able to refer to (any of them; see ``runner.may_name``)
     requires_text: ClassVar[tuple[str, ...]] = ()
     requires_names: ClassVar[tuple[str, ...]] = ()
+    #: True for the rules that judge model code a static reading cannot prove is exported: their errors and warnings
+    #: are reported as notes unless ``[tool.trtlint] models`` reaches the finding (``analysis.declared``)
+    needs_declared_export: ClassVar[bool] = False
 
     def check(self, src: Any) -> Iterable[Finding]:  # src: trtlint.source.SourceFile
         raise NotImplementedError

@@ -12,7 +12,7 @@ from . import suppress
 from .analysis import EXPORT_MARKERS
 from .compat import Target
 from .config import Config
-from .finding import Finding
+from .finding import Finding, Severity
 from .registry import rule_class, rule_codes, rules_of
 from .rule import OnnxRule, Rule, SourceRule
 from .rules.tool.trt900_internal_error import InternalError
@@ -349,7 +349,10 @@ class Runner:
             names = getattr(rule, "requires_names", ())
             if names and not may_name(text, names):
                 continue
-            found.extend(self._run_rule(rule, loaded, display, result))
+            got = self._run_rule(rule, loaded, display, result)
+            if getattr(rule, "needs_declared_export", False):
+                got = [_as_note_unless_declared(f, loaded) for f in got]
+            found.extend(got)
         yield from self._filter(found, display, loaded.lines, text)
 
     def _lint_notebook(self, item: Input, result: Result, data: bytes | None = None) -> Iterator[Finding]:
@@ -441,6 +444,15 @@ class Runner:
             elif line and suppress.line_suppresses(comments.get(f.line, "") if comments is not None else line, f.code):
                 f = f.with_(suppressed="noqa")
             yield f
+
+
+def _as_note_unless_declared(f: Finding, src: "SourceFile") -> Finding:
+    """A model-code finding keeps its error or warning only where ``[tool.trtlint] models`` reaches it."""
+    from .analysis.declared import declared_export
+
+    if f.severity is Severity.NOTE or declared_export(src.index, f.path, f.line):
+        return f
+    return f.with_(severity=Severity.NOTE)
 
 
 def enabled_codes(select: Iterable[str], ignore: Iterable[str], extend_select: Iterable[str]) -> set[str]:

@@ -21,11 +21,11 @@ SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json")
 # cell 2 holds `%matplotlib inline` and `!pip install`, cell 4 a `%%bash` cell that is not Python, cell 5 a
 # `%%time` cell whose body is; the TRT102 on line 5 of cell 3 carries `# noqa: TRT102`
 EXPECTED = [
-    "export_head.ipynb:cell 3:3:12: TRT101 [error] `if` in `forward` depends on tensor values (`x.sum() > 0`): "
+    "export_head.ipynb:cell 3:3:12: TRT101 [note] `if` in `forward` depends on tensor values (`x.sum() > 0`): "
     "tracing records only the branch the example input takes",
-    "export_head.ipynb:cell 3:6:20: TRT102 [error] `.item()` copies one value to the host in `forward`: tracing "
+    "export_head.ipynb:cell 3:6:20: TRT102 [note] `.item()` copies one value to the host in `forward`: tracing "
     "freezes the value as a constant and the GPU stream stalls",
-    "export_head.ipynb:cell 6:1:19: TRT106 [warning] `model` (bound at cell 3, line 9) is never switched to eval "
+    "export_head.ipynb:cell 6:1:19: TRT106 [note] `model` (bound at cell 3, line 9) is never switched to eval "
     "mode; torch 2.9 and later export with the dynamo exporter by default, which keeps the model in training mode: "
     "Dropout stays active and `if self.training:` branches take the training path (BatchNorm is exported with its "
     "running statistics); the TorchScript exporter (`dynamo=False`) would switch to eval itself",
@@ -64,7 +64,8 @@ def test_json_and_sarif_carry_the_cell(tmp_path: Path) -> None:
     assert "suppressions" in results[1] and "suppressions" not in results[2]
 
     gh = run_cli("check", "--isolated", "--output-format", "github", "export_head.ipynb", cwd=tmp_path).out
-    assert gh.splitlines()[0].startswith("::error file=export_head.ipynb,title=trtlint (TRT101)::cell 3, line 3, column 12: TRT101")
+    # model-code findings are notes here (no [tool.trtlint] models): GitHub notices
+    assert gh.splitlines()[0].startswith("::notice file=export_head.ipynb,title=trtlint (TRT101)::cell 3, line 3, column 12: TRT101")
 
 
 def test_fix_edits_only_cell_sources(tmp_path: Path) -> None:

@@ -47,5 +47,7 @@ def test_no_errors_or_warnings_on_torchvision_and_timm() -> None:
         f"{f['path']}:{f['line']}:{f['column']} {f['code']} {f['message']}" for f in found
         if (f["path"].split("site-packages/")[-1], f["line"], f["code"]) in unexpected
     )
-    # every documented true positive is still found (the proof in benchmarks/ refers to them)
-    assert not (allowed - got), f"documented findings no longer reported: {allowed - got}"
+    # every documented true positive is still found (the proof in benchmarks/ refers to them): as a note, since no
+    # [tool.trtlint] models declares timm's models exported (lint/analysis/declared.py)
+    every = Counter((f["path"].split("site-packages/")[-1], f["line"], f["code"]) for f in json.loads(r.out))
+    assert not (allowed - every), f"documented findings no longer reported: {allowed - every}"

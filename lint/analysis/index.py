@@ -67,6 +67,11 @@ class Block:
         return f"Block({self.name!r}, {self.kind!r}, {self.path!r}, {self.line})"
 
     @property
+    def last_line(self) -> int:
+        """The line the block's text ends on."""
+        return self.line + self._text.count("\n", self._start, self._end)
+
+    @property
     def calls(self) -> frozenset[str]:
         """Every name called in the block (``f(...)`` and ``obj.f(...)``)."""
         if self._calls is None:
@@ -105,6 +110,7 @@ class Root:
     via: str  # "torch.onnx.export", "config models", ...
     expr: str  # the argument as written
     method: str = ""  # an entry method other than forward (``model.predict`` / ``pkg.mod:Class.method``)
+    end_line: int = 0  # the last line of the export call
 
     @property
     def resolved(self) -> bool:
@@ -120,6 +126,7 @@ class RunIndex:
     opaque: str = ""  # why the reach of the roots is unknown
     _callers: dict[str, list[Block]] | None = None
     _feeding: set[str] | None = None
+    _declared: frozenset[str] | None = None  # analysis.declared.declared_reach
     #: the parsed files of the run that call an exporter, by display path (for rules that match an export in
     #: one file with a build script in another); the file being linted gets its own SourceFile, not this one
     export_files: dict[str, "SourceFile"] = field(default_factory=dict)
@@ -176,8 +183,7 @@ class RunIndex:
             for b in blocks:
                 if b.kind != "def" or b.path != root.path or not b._text:
                     continue
-                last = b.line + b._text.count("\n", b._start, b._end)
-                if b.line <= root.line <= last:
+                if b.line <= root.line <= b.last_line:
                     out.append(b)
         return out
 
@@ -413,7 +419,8 @@ def find_roots(path: str, text: str, tree: ast.Module | None = None) -> list[Roo
                     and arg.id not in assigns:
                 continue
             name, method = _resolve_model(arg, call.lineno, assigns, 0)
-            roots.append(Root(name, path, call.lineno, via, ast.unparse(arg)[:80], method))
+            roots.append(Root(name, path, call.lineno, via, ast.unparse(arg)[:80], method,
+                              getattr(call, "end_lineno", None) or call.lineno))
     return roots
 
 

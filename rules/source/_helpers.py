@@ -73,9 +73,3 @@ def append_fix(src: SourceFile, node: ast.AST, suffix: str, description: str) ->
     if isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
         return Fix(description, (Edit(end_line, end_col, end_line, end_col, suffix),))
     return Fix(description, (Edit(line, col, line, col, "("), Edit(end_line, end_col, end_line, end_col, ")" + suffix)))
-
-
-def rooted(src: SourceFile) -> bool:
-    """Whether the run's export roots are known (every root resolves to a class or function of the run), so the
-    code being linted is in their reach: the evidence some rules need before they warn (see TRT103)."""
-    return src.index is not None and src.index.reach is not None

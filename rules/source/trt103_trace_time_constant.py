@@ -8,7 +8,7 @@ from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
 from trtlint.source import Kind, SourceFile
 
-from ._helpers import is_scripted, rooted
+from ._helpers import is_scripted
 
 NONDETERMINISM = {
     "random.": "Python's `random`",
@@ -47,14 +47,12 @@ class TraceTimeConstant(SourceRule):
     runtime wrappers, training-only branches and the eager side of tracing guards (docs/export-scope.md; `trtlint
     --show-scope` shows what counts); the exporter's side of a tracing guard freezes values on purpose.
 
-    **Severity follows the evidence that the code is exported.** The draws and the shape tensors are warnings
-    where the run's export roots are known (an export call of the linted files, or `[tool.trtlint] models`,
-    resolves to classes of the run: everything linted is then in their reach), and notes elsewhere. Measured on
-    six real-code corpora, each judged before anyone tuned on it, 4 of 50 such warnings were hazards in exported
-    code: the rest sat in training-time augmentation (style mixing, random windows, layer drop), target
-    sampling and eager bookkeeping that no export reaches. Lint the export script together with the model
-    (`trtlint export.py models/`) or name the model in `models = [...]` to get warnings; `trtlint graph` shows
-    what a trace really froze.
+    **Severity: a note unless the exported model is declared.** A reading of the source cannot establish that
+    this code is ever exported: on the six real-code corpora judged at their first measurement, 4 of 53 of
+    this rule's errors and warnings were hazards a deployment engineer would act on
+    (`benchmarks/corpus/held_out.py`), and those an export call of the linted files reached were no more often
+    right. So its findings are notes unless `[tool.trtlint] models` names a model whose code reaches them; there
+    the finding is a warning, or a note for the cases above that say so. `trtlint graph` proves the hazard by running the model.
 
     ## Why it matters for TensorRT
     The exported ONNX graph and the engine built from it keep the example input's value: a "random" choice
@@ -81,6 +79,7 @@ class TraceTimeConstant(SourceRule):
     code = "TRT103"
     name = "trace-time-constant"
     severity = Severity.WARNING
+    needs_declared_export = True
     tags = ("tracing", "dynamic-shapes")
     requires_text = ("forward",)
 
@@ -88,7 +87,7 @@ class TraceTimeConstant(SourceRule):
         pending: list[tuple[ast.Call, str, str, ast.ClassDef | None]] = []
         switched: set[int] = set()  # classes whose randomness a switch gates somewhere
         # warnings only where the run's export roots are known (everything linted is then in their reach)
-        level = Severity.WARNING if rooted(src) else Severity.NOTE
+        level = self.severity
         yield from self._check(src, pending, switched, level)
         for node, hit, switch, cls in pending:
             if switch.startswith(OPTIONAL):
