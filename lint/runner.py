@@ -84,10 +84,12 @@ class Result:
     def reported(self) -> list[Finding]:
         return [f for f in self.findings if f.suppressed is None]
 
-    def exit_code(self) -> int:
+    def exit_code(self, fail_on: str = "note") -> int:
+        """2 when an input could not be checked; 1 when a finding of ``fail_on`` severity or worse remains."""
         if any(getattr(rule_class(f.code), "input_error", False) for f in self.reported):
             return 2
-        return 1 if self.reported else 0
+        worst = FAIL_RANK[fail_on]
+        return 1 if any(FAIL_RANK[f.severity.value] <= worst for f in self.reported) else 0
 
 
 @dataclass
@@ -96,6 +98,9 @@ class Input:
     display: str  # what to report (relative to the working directory where possible)
     kind: str  # "source" | "onnx" | "notebook"
     explicit: bool
+
+
+FAIL_RANK = {"error": 0, "warning": 1, "note": 2}
 
 
 def display_path(path: Path) -> str:
@@ -452,7 +457,9 @@ def _as_note_unless_declared(f: Finding, src: "SourceFile") -> Finding:
 
     if f.severity is Severity.NOTE or declared_export(src.index, f.path, f.line):
         return f
-    return f.with_(severity=Severity.NOTE)
+    why = f"a note until `[tool.trtlint] models` names the exported model that reaches this code (then " \
+          f"it is a{'n' if f.severity is Severity.ERROR else ''} {f.severity.value})"
+    return f.with_(severity=Severity.NOTE, hint=f"{f.hint}; {why}" if f.hint else why)
 
 
 def enabled_codes(select: Iterable[str], ignore: Iterable[str], extend_select: Iterable[str]) -> set[str]:

@@ -71,6 +71,6 @@ def lint_stdin(runner: Runner, args: argparse.Namespace) -> int:
         print(summary(result.findings, ctx), file=sys.stderr)
     else:
         report_to.write(text)
-    code = result.exit_code()
+    code = result.exit_code(getattr(args, "fail_on", None) or runner.config.fail_on)
     return EXIT_CLEAN if args.exit_zero and code == EXIT_FINDINGS else code
 

@@ -414,3 +414,24 @@ def test_console_run_ends_without_teardown_and_loses_no_output(tmp_path: Path) -
     out = tmp_path / "report.sarif"
     r = run_subprocess("check", "--isolated", "--output-format", "sarif", "-o", str(out), str(tmp_path / "m.py"))
     assert r.code == 1 and "TRT106" in json.dumps(json.loads(out.read_text())) and "2 notes" in r.err
+
+
+def test_fail_on_sets_the_least_severity_that_fails_the_run(project: Path, tmp_path: Path) -> None:
+    """hazard.py holds one note (a model-code finding, no declared model): it fails the run by default only."""
+    hazard = str(project / "hazard.py")
+    assert run_cli("check", "--isolated", hazard).code == 1
+    assert run_cli("check", "--isolated", "--fail-on", "warning", hazard).code == 0
+    assert run_cli("check", "--isolated", "--fail-on", "note", hazard).code == 1
+    (tmp_path / "pyproject.toml").write_text('[tool.trtlint]\nfail-on = "warning"\n')
+    (tmp_path / "m.py").write_text((project / "hazard.py").read_text())
+    assert run_cli("check", "m.py", cwd=tmp_path).code == 0
+    assert run_cli("check", "--fail-on", "note", "m.py", cwd=tmp_path).code == 1  # the command line wins
+    (tmp_path / "pyproject.toml").write_text('[tool.trtlint]\nfail-on = "warning"\nmodels = ["m:Net"]\n')
+    r = run_cli("check", "m.py", cwd=tmp_path)
+    assert r.code == 1 and "[error]" in r.out  # declared: the finding is an error again
+    (tmp_path / "pyproject.toml").write_text('[tool.trtlint]\nfail-on = "errors"\n')
+    r = run_cli("check", "m.py", cwd=tmp_path)
+    assert r.code == 2 and "fail-on must be one of" in r.err
+    # an input that cannot be checked is exit 2 whatever the threshold
+    (tmp_path / "bad.py").write_text("def broken(:\n")
+    assert run_cli("check", "--isolated", "--fail-on", "error", str(tmp_path / "bad.py")).code == 2
