@@ -343,3 +343,12 @@ def test_declared_model_in_a_single_file_run(tmp_path: Path) -> None:
     r = run_cli("check", "--output-format", "json", "pkg/model.py", cwd=tmp_path)
     got = {(f["line"], f["code"]): f["severity"] for f in json.loads(r.out)}
     assert got[(6, "TRT102")] == "error" and got[(11, "TRT101")] == "error"
+
+
+def test_show_scope_says_what_keeps_the_severity(tmp_path: Path) -> None:
+    _severities(tmp_path, None)
+    r = run_cli("check", "--show-scope", "pkg", cwd=tmp_path)
+    assert "severity: no [tool.trtlint] models declared: TRT101-TRT106 report notes" in r.out
+    _severities(tmp_path, '["pkg.model:Head"]')
+    r = run_cli("check", "--show-scope", "pkg", cwd=tmp_path)
+    assert "keep errors and warnings in what the declared models reach (Head, gate); notes elsewhere" in r.out

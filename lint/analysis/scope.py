@@ -790,7 +790,21 @@ def describe_run(index: RunIndex | None) -> list[str]:
     else:
         n = len(reach)
         out.append(f"reach: {n} class and function name{'s' if n != 1 else ''}; model code outside it is not linted")
+    out.append(declared_line(index))
     return out
+
+
+def declared_line(index: RunIndex) -> str:
+    """What keeps the model-code rules' severity (lint/analysis/declared.py)."""
+    from .declared import CONFIG_VIA, declared_reach
+
+    if not any(r.via == CONFIG_VIA for r in index.roots):
+        return ("severity: no [tool.trtlint] models declared: TRT101-TRT106 report notes (name the exported models "
+                "to make their findings in those models errors and warnings)")
+    names = sorted(declared_reach(index))
+    shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+    shown = shown or "nothing of the linted files"
+    return f"severity: TRT101-TRT106 keep errors and warnings in what the declared models reach ({shown}); notes elsewhere"
 
 
 # ---------------------------------------------------------------- structural signals of non-exported classes
