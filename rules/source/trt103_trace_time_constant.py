@@ -86,7 +86,7 @@ class TraceTimeConstant(SourceRule):
     def check(self, src: SourceFile) -> Iterator[Finding]:
         pending: list[tuple[ast.Call, str, str, ast.ClassDef | None]] = []
         switched: set[int] = set()  # classes whose randomness a switch gates somewhere
-        # warnings only where the run's export roots are known (everything linted is then in their reach)
+        # the runner makes these notes unless a declared model reaches them (analysis/declared.py)
         level = self.severity
         yield from self._check(src, pending, switched, level)
         for node, hit, switch, cls in pending:
