@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from .compat import Target
+from .analysis.nodes import nodes_of
 from .analysis.scope import TRACING_GUARD
 
 if TYPE_CHECKING:
@@ -1046,10 +1047,10 @@ def _module_constant(node: ast.AST) -> bool:
 def _constant_local(f: FunctionInfo, name: str) -> bool:
     """``name`` is bound in ``f`` only by plain assignments of literals (``none_flag = True``)."""
     values: list[ast.AST] = []
-    for n in ast.walk(f.node):
+    for n in nodes_of(f.node):
         if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store):
             values.append(n)
-    bound = [n.value for n in ast.walk(f.node) if isinstance(n, ast.Assign) and len(n.targets) == 1
+    bound = [n.value for n in nodes_of(f.node) if isinstance(n, ast.Assign) and len(n.targets) == 1
              and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name]
     return bool(bound) and len(bound) == len(values) and all(isinstance(v, ast.Constant) for v in bound)
 
@@ -1103,7 +1104,7 @@ def _debug_only(fn: ast.AST, node: ast.If) -> bool:
     if not reports:
         return False
     return not any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in bound and id(n) not in inside
-                   for n in ast.walk(fn))
+                   for n in nodes_of(fn))
 
 
 # calls that only report (print, logging, warnings): what reaches them changes nothing in the graph
@@ -1155,9 +1156,14 @@ def _self_attr(node: ast.AST) -> str:
 
 
 def _assigned_self_attrs(cls: ast.ClassDef) -> dict[str, list[ast.expr]]:
-    """Every value the class's methods assign to ``self.<attr>`` (plain assignments), per attribute."""
+    """Every value the class's methods assign to ``self.<attr>`` (plain assignments), per attribute. Read-only for
+    callers: it is computed once per class node (the kinds of every call of a ``self.<part>`` ask for it)."""
+    cached: dict[str, list[ast.expr]] | None = getattr(cls, "_trtlint_self_attrs", None)
+    if cached is not None:
+        return cached
     out: dict[str, list[ast.expr]] = {}
-    for n in ast.walk(cls):
+    cls._trtlint_self_attrs = out  # type: ignore[attr-defined]
+    for n in nodes_of(cls):
         if isinstance(n, ast.Assign):
             for t in n.targets:
                 name = _self_attr(t)
@@ -1174,7 +1180,7 @@ def int_uses(fn: ast.AST, containers: set[str]) -> set[str]:
     """Names that ``fn`` uses as Python ints: a ``range()`` bound, or the index of one of the module's containers
     of submodules (``self.heads[i - 1]``, where ``self.heads`` is an ``nn.ModuleList``/``ModuleDict``/``Sequential``)."""
     out: set[str] = set()
-    for n in ast.walk(fn):
+    for n in nodes_of(fn):
         exprs: list[ast.AST] = []
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "range":
             exprs = list(n.args)
@@ -1241,7 +1247,7 @@ def python_attrs(classes: list[ast.ClassDef]) -> set[str]:
                 if name not in out:
                     break
     for cls in classes:
-        for n in ast.walk(cls):
+        for n in nodes_of(cls):
             if isinstance(n, ast.Attribute) and n.attr in TENSOR_USES:
                 out.discard(_self_attr(n.value))
             elif isinstance(n, ast.Call) and _call_name(n) in ("register_buffer", "register_parameter") and n.args \

@@ -42,6 +42,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from .nodes import nodes_of
 from .bases import _RUNTIME_RE, AUTOGRAD_FUNCTION, RUNTIMES, ModuleStatus, Prefiltered, status_of_qualname
 
 if TYPE_CHECKING:
@@ -728,7 +729,7 @@ def describe(src: SourceFile) -> list[str]:
             params = src._params(f)
             from ..source import _debug_only
 
-            for node in ast.walk(f.node):
+            for node in nodes_of(f.node):
                 if isinstance(node, ast.If) and not node.orelse and _debug_only(f.node, node):
                     lines.append(f"    skipped `if` at line {node.lineno}: debug-only branch (a NaN/Inf check that "
                                  "only reports; a normal input never takes it)")
@@ -898,7 +899,7 @@ def _calls_forward(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     ``model(...)``, as audiocraft's ``LMModel.generate`` does; ``helper(self, x)``). ``self.<attr>``,
     ``return self`` and ``super(Cls, self)`` do not count."""
     attr_of, skip = set(), set()
-    for n in ast.walk(fn):
+    for n in nodes_of(fn):
         if isinstance(n, ast.Attribute):
             attr_of.add(id(n.value))
             if isinstance(n.value, ast.Name) and n.value.id == "self" and n.attr in ("forward", "__call__"):
@@ -908,7 +909,7 @@ def _calls_forward(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "super":
             skip.update(id(a) for a in n.args)
     return any(isinstance(n, ast.Name) and n.id == "self" and isinstance(n.ctx, ast.Load)
-               and id(n) not in attr_of and id(n) not in skip for n in ast.walk(fn))
+               and id(n) not in attr_of and id(n) not in skip for n in nodes_of(fn))
 
 
 def separate_inference_method(cls: ast.ClassDef, called: Callable[[str], bool]) -> str:
@@ -1009,7 +1010,7 @@ def _returns_list_of_dicts(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     appended: set[str] = set()
     keyed: set[str] = set()
     comps: set[str] = set()
-    for node in ast.walk(fn):
+    for node in nodes_of(fn):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" \
                 and isinstance(node.func.value, ast.Name) and node.args and _is_dict_value(node.args[0]):
             appended.add(node.func.value.id)
@@ -1021,7 +1022,7 @@ def _returns_list_of_dicts(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
                     keyed.add(t.value.value.id)
                 if isinstance(t, ast.Name) and isinstance(node.value, ast.ListComp) and _is_dict_value(node.value.elt):
                     comps.add(t.id)
-    for node in ast.walk(fn):
+    for node in nodes_of(fn):
         if isinstance(node, ast.Return) and node.value is not None:
             v = node.value
             if isinstance(v, ast.ListComp) and _is_dict_value(v.elt):
@@ -1080,7 +1081,7 @@ def training_or_eager_shape(src: SourceFile, cls: ast.ClassDef) -> str:
         params = [p for p in (*a.posonlyargs, *a.args[1:], *a.kwonlyargs) if MODEL_PARAM.search(p.arg)]
         models = {p.arg for p in params}
         # called in forward or in the methods it hands the model to, or annotated as a module or callable
-        called: str | None = (models and next((n.func.id for n in ast.walk(cls) if isinstance(n, ast.Call)
+        called: str | None = (models and next((n.func.id for n in nodes_of(cls) if isinstance(n, ast.Call)
                                                and isinstance(n.func, ast.Name) and n.func.id in models), None)) or next(
             (p.arg for p in params if p.annotation is not None
              and re.search(r"Module|Callable", ast.unparse(p.annotation))), None)

@@ -78,6 +78,17 @@ class _Holders:
                     self.by_class.setdefault(m.group(2), []).append((b, m.group(1)))
         self.files: dict[str, SourceFile | None] = {}
         self.decided: dict[str, str] = {}
+        self._callers: dict[str, list[Block]] | None = None
+
+    def callers(self, name: str) -> list[Block]:
+        """The blocks of the run whose text calls ``name`` (built once: every decision asks)."""
+        if self._callers is None:
+            self._callers = {}
+            for blocks in self.index.blocks.values():
+                for b in blocks:
+                    for c in b.calls:
+                        self._callers.setdefault(c, []).append(b)
+        return self._callers.get(name, [])
 
     def source(self, b: Block) -> SourceFile | None:
         if b.path not in self.files:
@@ -161,11 +172,9 @@ def _decide(h: _Holders, name: str) -> str:
     per_block: dict[int, int] = {}
     for b, _ in holders:
         per_block[id(b)] = per_block.get(id(b), 0) + 1
-    for blocks in h.index.blocks.values():
-        for b in blocks:
-            if name in b.calls and b.name != name \
-                    and _bare_calls(b._text, b._start, b._end, name) != per_block.get(id(b), 0):
-                return ""
+    for b in h.callers(name):
+        if b.name != name and _bare_calls(b._text, b._start, b._end, name) != per_block.get(id(b), 0):
+            return ""
     where: list[str] = []
     for holder, attr in holders:
         family = h.family(holder)

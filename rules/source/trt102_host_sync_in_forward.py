@@ -5,6 +5,7 @@ from typing import Iterator
 
 from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
+from trtlint.analysis.nodes import nodes_of
 from trtlint.source import PY_CAST, Kind, SourceFile, _tensor_annotated, report_reads
 
 from ._helpers import enclosing_function
@@ -213,12 +214,12 @@ def _static_tensor(src: SourceFile, node: ast.AST, kinds: dict[str, Kind], at: a
         f = enclosing_function(src, at)
         if f is None:
             return False
-        values = [n.value for n in ast.walk(f.node) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None
+        values = [n.value for n in nodes_of(f.node) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None
                   and any(isinstance(t, ast.Name) and t.id == node.id
                           for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))]
         other = any(isinstance(n, (ast.AugAssign, ast.For, ast.comprehension, ast.NamedExpr))
                     and any(isinstance(t, ast.Name) and t.id == node.id for t in ast.walk(n.target))
-                    for n in ast.walk(f.node))
+                    for n in nodes_of(f.node))
         return len(values) == 1 and not other and _static_tensor(src, values[0], kinds, at, depth + 1)
     if not isinstance(node, ast.Call):
         return False
@@ -256,10 +257,10 @@ def _python_or_rank(src: SourceFile, node: ast.AST, kinds: dict[str, Kind], fn: 
         if fn is None or len(seen) > 8:
             return False
         seen.add(node.id)
-        values = [n.value for n in ast.walk(fn) if isinstance(n, ast.Assign)
+        values = [n.value for n in nodes_of(fn) if isinstance(n, ast.Assign)
                   and any(isinstance(t, ast.Name) and t.id == node.id for tt in n.targets for t in ast.walk(tt))]
         if any(isinstance(n, ast.Assign) and isinstance(t, (ast.Tuple, ast.List)) and any(
-                isinstance(e, ast.Name) and e.id == node.id for e in ast.walk(t)) for n in ast.walk(fn)
+                isinstance(e, ast.Name) and e.id == node.id for e in ast.walk(t)) for n in nodes_of(fn)
                if isinstance(n, ast.Assign) for t in n.targets):
             return False  # ``b, c, h, w = x.shape``: unpacked sizes
         return bool(values) and all(_python_or_rank(src, v, kinds, fn, seen) for v in values)
@@ -372,7 +373,7 @@ def _mutated_attrs(cls: ast.ClassDef) -> set[str]:
     for m in cls.body:
         if not isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) or m.name == "__init__":
             continue
-        for n in ast.walk(m):
+        for n in nodes_of(m):
             targets: list[ast.expr] = []
             if isinstance(n, ast.Assign):
                 targets = list(n.targets)

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from trtlint.finding import Finding, Severity
 from trtlint.rule import SourceRule
+from trtlint.analysis.nodes import nodes_of
 from trtlint.source import Kind, SourceFile
 
 from ._helpers import is_scripted
@@ -132,7 +133,7 @@ class TraceTimeConstant(SourceRule):
                                 and n not in NO_VALUE), None) if _imported_root(src, node.func) else None
                     if hit:
                         if parents is None:
-                            parents = {id(c): p for p in ast.walk(f.node) for c in ast.iter_child_nodes(p)}
+                            parents = {id(c): p for p in nodes_of(f.node) for c in ast.iter_child_nodes(p)}
                         switch = _switch_of(f.node, node, parents) if "random" in hit else ""
                         param = _optional_default(f.node, node, parents) if "random" in hit else ""
                         if param:
@@ -240,8 +241,8 @@ def _switch_of(fn: ast.AST, call: ast.AST, parents: dict[int, ast.AST]) -> str:
     bound = parents.get(id(call))
     if isinstance(bound, ast.Assign) and len(bound.targets) == 1 and isinstance(bound.targets[0], ast.Name):
         name = bound.targets[0].id
-        uses = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
-        tests = [t.test for t in ast.walk(fn) if isinstance(t, (ast.If, ast.IfExp, ast.While))]
+        uses = [n for n in nodes_of(fn) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
+        tests = [t.test for t in nodes_of(fn) if isinstance(t, (ast.If, ast.IfExp, ast.While))]
         switches = set()
         for u in uses:
             test = next((t for t in tests if any(x is u for x in ast.walk(t))), None)
