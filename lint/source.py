@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from .compat import Target
-from .analysis.nodes import nodes_of
+from .analysis.nodes import nodes_of, statements_of
 from .analysis.scope import TRACING_GUARD
 
 if TYPE_CHECKING:
@@ -212,7 +212,7 @@ class SourceFile:
     def calls(self) -> list[ast.Call]:
         """Every call in the file, in source order (built on first use: only some rules need it)."""
         if self._calls is None:
-            self._calls = sorted((n for n in ast.walk(self.tree) if isinstance(n, ast.Call)),
+            self._calls = sorted((n for n in nodes_of(self.tree) if isinstance(n, ast.Call)),
                                  key=lambda c: (c.lineno, c.col_offset))
         return self._calls
 
@@ -1163,7 +1163,7 @@ def _assigned_self_attrs(cls: ast.ClassDef) -> dict[str, list[ast.expr]]:
         return cached
     out: dict[str, list[ast.expr]] = {}
     cls._trtlint_self_attrs = out  # type: ignore[attr-defined]
-    for n in nodes_of(cls):
+    for n in statements_of(cls):
         if isinstance(n, ast.Assign):
             for t in n.targets:
                 name = _self_attr(t)
@@ -1247,7 +1247,8 @@ def python_attrs(classes: list[ast.ClassDef]) -> set[str]:
                 if name not in out:
                     break
     for cls in classes:
-        for n in nodes_of(cls):
+        # per member (the methods' node lists are shared with the other checks that read them; order is irrelevant)
+        for n in (n for member in (*cls.bases, *cls.keywords, *cls.decorator_list, *cls.body) for n in nodes_of(member)):
             if isinstance(n, ast.Attribute) and n.attr in TENSOR_USES:
                 out.discard(_self_attr(n.value))
             elif isinstance(n, ast.Call) and _call_name(n) in ("register_buffer", "register_parameter") and n.args \

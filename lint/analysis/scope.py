@@ -120,6 +120,7 @@ RANDOM_METHODS = frozenset({"uniform_", "normal_", "random_", "bernoulli_", "exp
 RANDOM_AUGMENTATION = re.compile(r"torchvision\.transforms\.(v2\.)?(Random\w+|ColorJitter|RandAugment|AutoAugment|"
                                  r"TrivialAugmentWide|AugMix|ElasticTransform)$|kornia\.augmentation\.|albumentations\.")
 _AUGMENTATION_TEXT = re.compile(r"torchvision|kornia|albumentations")
+_EVAL_CALL_TEXT = re.compile(r"\.\s*eval\s*\(")  # a text pre-screen for `.eval()` calls (_predictor)
 # eager inference wrappers of the OpenMMLab family (``BaseInferencer`` and subclasses): they call a model
 INFERENCER = re.compile(r"Inferencer$")
 
@@ -293,9 +294,9 @@ class FileScope:
         ``@torch.no_grad()``/``@torch.inference_mode()``; with ``both``, the two together (for a class not named
         ``*Predictor``). A network head named ``*Predictor`` (torchvision's ``FastRCNNPredictor``) does neither."""
         held = ""
-        for n in cls.body:
+        for n in cls.body if _EVAL_CALL_TEXT.search(self.src.text) else ():  # no walk where no .eval() is called
             if isinstance(n, ast.FunctionDef) and n.name == "__init__":
-                for c in ast.walk(n):
+                for c in nodes_of(n):
                     if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == "eval" \
                             and not c.args and not (isinstance(c.func.value, ast.Name) and c.func.value.id == "self"):
                         held = f"`{ast.unparse(c)}` in __init__ puts the model it holds in eval mode"
@@ -646,7 +647,7 @@ def _bound_flag(src: SourceFile, name: str) -> ast.expr | None:
     flags: dict[str, list[ast.expr]] | None = src.cache.get(key)  # type: ignore[assignment]
     if flags is None:
         flags = {}
-        for n in ast.walk(src.tree):
+        for n in nodes_of(src.tree):
             if isinstance(n, ast.Assign):
                 for t in n.targets:
                     if isinstance(t, ast.Name):

@@ -20,6 +20,7 @@ import re
 from typing import TYPE_CHECKING, Iterator
 
 from .index import _parse
+from .nodes import nodes_of
 from .scope import LOSS_METHOD, _classify
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ class _Holders:
         self.files: dict[str, SourceFile | None] = {}
         self.decided: dict[str, str] = {}
         self._callers: dict[str, list[Block]] | None = None
+        self._subclasses: dict[str, list[Block]] | None = None
 
     def callers(self, name: str) -> list[Block]:
         """The blocks of the run whose text calls ``name`` (built once: every decision asks)."""
@@ -117,17 +119,22 @@ class _Holders:
         got = self.class_node(holder)
         if got is not None:
             out.append(got)
-        while todo:
-            cur = todo.pop()
+        if self._subclasses is None:  # base name -> the classes of the run that name it as a base, in run order
+            self._subclasses = {}
             for blocks in self.index.blocks.values():
                 for b in blocks:
-                    if b.kind == "class" and b.name not in names \
-                            and any(base.rsplit(".", 1)[-1] == cur.name for base in b.bases):
-                        names.add(b.name)
-                        todo.append(b)
-                        got = self.class_node(b)
-                        if got is not None:
-                            out.append(got)
+                    if b.kind == "class":
+                        for base in dict.fromkeys(x.rsplit(".", 1)[-1] for x in b.bases):
+                            self._subclasses.setdefault(base, []).append(b)
+        while todo:
+            cur = todo.pop()
+            for b in self._subclasses.get(cur.name, ()):
+                if b.name not in names:
+                    names.add(b.name)
+                    todo.append(b)
+                    got = self.class_node(b)
+                    if got is not None:
+                        out.append(got)
         return out
 
 
@@ -209,6 +216,15 @@ def _walk(fn: ast.AST) -> Iterator[tuple[ast.AST, list[ast.AST]]]:
         todo.extend((c, [*stack, node]) for c in ast.iter_child_nodes(node))
 
 
+def _attribute_names(fn: ast.AST) -> frozenset[str]:
+    """Every ``.name`` an attribute access under ``fn`` uses (kept on the node)."""
+    got: frozenset[str] | None = getattr(fn, "_trtlint_attrs", None)
+    if got is None:
+        got = frozenset(n.attr for n in nodes_of(fn) if isinstance(n, ast.Attribute))
+        fn._trtlint_attrs = got  # type: ignore[attr-defined]
+    return got
+
+
 def _methods(cls: ast.ClassDef) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
     return [n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
@@ -217,8 +233,8 @@ def _uses(family: list[tuple[SourceFile, ast.ClassDef]], attr: str) -> Iterator[
     """Reads of ``self.<attr>`` in the methods of the holder family, ``__init__`` left out."""
     for src, cls in family:
         for fn in _methods(cls):
-            if fn.name == "__init__":
-                continue
+            if fn.name == "__init__" or attr not in _attribute_names(fn):
+                continue  # the walk with ancestors is costly: only where the method names the attribute at all
             for node, stack in _walk(fn):
                 if isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.value, ast.Name) \
                         and node.value.id == "self" and isinstance(node.ctx, ast.Load):
