@@ -2,11 +2,11 @@
 findings are errors or warnings.
 
 The model-code rules (TRT101-TRT106, ``SourceRule.needs_declared_export``) judge code that a static reading cannot
-prove is exported. Measured on six real-code corpora, each judged before anyone tuned a rule on it, between 9% and
-50% of their errors and warnings per rule were hazards a deployment engineer would act on; export calls found in
+prove is exported. Measured on six real-code corpora, each judged before anyone tuned a rule on it, between 8% and
+47% of their errors and warnings per rule were hazards a deployment engineer would act on; export calls found in
 the linted files did not raise that figure (the findings their reach covered were no more often true). So these
 rules report notes unless ``[tool.trtlint] models`` names a model whose reach holds the finding: the user's own
-statement of what is exported. ``trtlint graph`` proves the same hazards by running the model.
+statement of what is exported (benchmarks/corpus/held_out.py). ``trtlint graph`` proves the hazards by running the model.
 """
 from __future__ import annotations
 
