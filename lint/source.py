@@ -769,15 +769,17 @@ class SourceFile:
             return 1
         if self.kind(arg, kinds) != Kind.PY or not _python_expr(arg):
             return 0
+        # arithmetic of numbers and configuration attributes (``self.head_dim * self.num_heads``): every leaf plain
+        leaves = [n for n in ast.walk(arg) if isinstance(n, (ast.Name, ast.Attribute, ast.Constant))
+                  and not (isinstance(n, ast.Name) and n.id == "self")]
+        if any(isinstance(n, ast.Name) for n in leaves):
+            return 0  # a local or parameter of unknown kind
         attrs: set[str] = set()
-        if caller.cls is not None:
+        if caller.cls is not None and any(isinstance(n, ast.Attribute) for n in leaves):  # only then needed
             key = ("python_attrs", id(caller.cls))
             got = self.cache.get(key)
             attrs = got if isinstance(got, set) else python_attrs(self._lineage(caller.cls))
             self.cache[key] = attrs
-        # arithmetic of numbers and configuration attributes (``self.head_dim * self.num_heads``): every leaf plain
-        leaves = [n for n in ast.walk(arg) if isinstance(n, (ast.Name, ast.Attribute, ast.Constant))
-                  and not (isinstance(n, ast.Name) and n.id == "self")]
         for n in leaves:
             if isinstance(n, ast.Attribute):
                 if not (_self_attr(n) and _self_attr(n) in attrs):

@@ -146,7 +146,8 @@ def _holders(index: RunIndex) -> _Holders:
 
 
 def _bare_calls(text: str, start: int, end: int, name: str) -> int:
-    return len(re.findall(rf"(?<![\w.]){re.escape(name)}[ \t]*\(", text[start:end]))
+    """Bare calls ``name(...)`` in ``text[start:end]`` (searched in place: blocks start at a line start)."""
+    return len(re.compile(rf"(?<![\w.]){re.escape(name)}[ \t]*\(").findall(text, start, end))
 
 
 def training_only_submodule(index: RunIndex | None, name: str, src: SourceFile) -> str:

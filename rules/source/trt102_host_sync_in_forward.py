@@ -94,14 +94,10 @@ class HostSyncInForward(SourceRule):
     requires_text = ("forward",)
 
     def check(self, src: SourceFile) -> Iterator[Finding]:
-        mutated_of: dict[int, set[str]] = {}  # per class: the attributes its methods change
         for f in src.forward_functions():
             kinds = src.kinds(f)
             where = src.where(f)
             typed = _typed_not_tensor(f.node)
-            if f.cls is not None and id(f.cls) not in mutated_of:
-                mutated_of[id(f.cls)] = _mutated_attrs(f.cls)
-            mutated = mutated_of.get(id(f.cls), set()) if f.cls is not None else set()
             # lengths handed to pack_padded_sequence must be on the CPU (torch's documented requirement): the move
             # is an op of the trace and freezes nothing
             packed = {id(a) for c in src.walk_function(f) if isinstance(c, ast.Call)
@@ -118,7 +114,7 @@ class HostSyncInForward(SourceRule):
                 if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and fn.value.id in typed:
                     continue  # `x: Instances` ... `x.to("cpu")`: a method of that type, not of a tensor
                 what = self._what(src, node, kinds)
-                own = _own_tensor(node, f.cls, mutated) if what and f.cls is not None else ""
+                own = _own_tensor(node, f.cls) if what and f.cls is not None else ""
                 if own:
                     yield self.finding(
                         f"{what} in {where}, of the module's own tensor `{own}` (a buffer or configuration tensor "
@@ -368,8 +364,12 @@ def _self_chain(node: ast.expr) -> str:
 def _mutated_attrs(cls: ast.ClassDef) -> set[str]:
     """First attributes of ``self`` that a method other than ``__init__`` assigns or changes in place
     (``self.ptr = ...``, ``self.queue[i] = ...``, ``self.count += 1``, ``self.buf.copy_(...)``): state, not
-    configuration."""
+    configuration. Computed once per class, where a read of the module's own tensor asks."""
+    got: set[str] | None = getattr(cls, "_trtlint_mutated", None)
+    if got is not None:
+        return got
     out: set[str] = set()
+    cls._trtlint_mutated = out  # type: ignore[attr-defined]
     for m in cls.body:
         if not isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) or m.name == "__init__":
             continue
@@ -392,14 +392,14 @@ def _mutated_attrs(cls: ast.ClassDef) -> set[str]:
     return out
 
 
-def _own_tensor(call: ast.Call, cls: ast.ClassDef, mutated: set[str]) -> str:
+def _own_tensor(call: ast.Call, cls: ast.ClassDef) -> str:
     """The receiver of ``self.scale.n_levels.item()`` (also ``.tolist()``, ``.numpy()``, ``.cpu()``) when it is a
     tensor of the module itself that no method but ``__init__`` changes, as written; "" otherwise."""
     fn = call.func
     if not (isinstance(fn, ast.Attribute) and fn.attr in METHODS and isinstance(fn.value, ast.Attribute)):
         return ""
     first = _self_chain(fn.value)
-    return ast.unparse(fn.value) if first and first not in mutated else ""
+    return ast.unparse(fn.value) if first and first not in _mutated_attrs(cls) else ""
 
 
 def _typed_not_tensor(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
