@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .finding import Severity
+
 KNOWN_KEYS = ("select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "target",
               "models", "fail-on", "graph", "verify")  # graph/verify: sub-tables, read by trtlint.graph.config / trtlint.verify.config
-FAIL_ON = ("error", "warning", "note")
+FAIL_ON = tuple(s.value for s in Severity)  # "error", "warning", "note"
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache",
     "__pycache__", "node_modules", "build", "dist", ".eggs", "*.egg-info",

@@ -88,8 +88,8 @@ class Result:
         """2 when an input could not be checked; 1 when a finding of ``fail_on`` severity or worse remains."""
         if any(getattr(rule_class(f.code), "input_error", False) for f in self.reported):
             return 2
-        worst = FAIL_RANK[fail_on]
-        return 1 if any(FAIL_RANK[f.severity.value] <= worst for f in self.reported) else 0
+        worst = Severity(fail_on).rank
+        return 1 if any(f.severity.rank <= worst for f in self.reported) else 0
 
 
 @dataclass
@@ -98,9 +98,6 @@ class Input:
     display: str  # what to report (relative to the working directory where possible)
     kind: str  # "source" | "onnx" | "notebook"
     explicit: bool
-
-
-FAIL_RANK = {"error": 0, "warning": 1, "note": 2}
 
 
 def display_path(path: Path) -> str:

@@ -62,17 +62,10 @@ def export_reached(cache: Path, corpus: str, repos: set[str]) -> dict[str, Any]:
         finally:
             os.chdir(old)
         seen: set[str] = set()
-        if index is not None:
-            todo = [r.name for r in index.roots if r.resolved]
-            todo += [b.name for r in index.roots if r.resolved for b in index._enclosing(r)]
-            while todo:
-                name = todo.pop()
-                if name in seen or name not in index.blocks:
-                    continue
-                seen.add(name)
-                for b in index.blocks[name]:
-                    todo.extend(b.calls)
-                    todo.extend(base.rsplit(".", 1)[-1] for base in b.bases)
+        if index is not None:  # a lower bound, like analysis.declared: it does not give up at a checkpoint
+            starts = [r.name for r in index.roots if r.resolved]
+            starts += [b.name for r in index.roots if r.resolved for b in index._enclosing(r)]
+            seen = index.reached_from(starts) or set()
         out[e["name"]] = (index, seen)
     return out
 

@@ -22,37 +22,23 @@ def declared_reach(index: RunIndex) -> frozenset[str]:
     """Names of the run's top-level classes and functions that the configured ``models`` reach (by the names their
     bodies call and their bases). A lower bound: a model built from a checkpoint or registry adds nothing here,
     where :attr:`RunIndex.reach` gives up; only what is certainly reached counts as evidence."""
-    if index._declared is not None:
-        return index._declared
-    seen: set[str] = set()
-    todo = [r.name for r in index.roots if r.via == CONFIG_VIA and r.resolved]
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in index.blocks:
-            continue
-        seen.add(name)
-        for b in index.blocks[name]:
-            todo.extend(b.calls)
-            todo.extend(base.rsplit(".", 1)[-1] for base in b.bases)
-    index._declared = frozenset(seen)
+    if index._declared is None:
+        index._declared = frozenset(index.reached_from([r.name for r in index.roots
+                                                        if r.via == CONFIG_VIA and r.resolved]) or ())
     return index._declared
 
 
 def block_at(index: RunIndex, path: str, line: int) -> Block | None:
     """The top-level class or function of ``path`` whose text holds ``line``."""
-    for blocks in index.blocks.values():
-        for b in blocks:
-            if b.path == path and b.line <= line <= b.last_line:
-                return b
-    return None
+    return next(iter(index.blocks_at(path, line)), None)
 
 
 def declared_export(index: RunIndex | None, path: str, line: int) -> bool:
     """Whether ``path:line`` lies in a class or function that the configured ``models`` reach, or in an export
     call of the run whose model they reach (where TRT106 reports)."""
-    if index is None or not any(r.via == CONFIG_VIA for r in index.roots):
+    if index is None:
         return False
-    reach = declared_reach(index)
+    reach = declared_reach(index)  # empty without configured models
     if not reach:
         return False
     if any(r.via != CONFIG_VIA and r.path == path and r.line <= line <= max(r.line, r.end_line) and r.name in reach

@@ -17,7 +17,7 @@ import functools
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 if TYPE_CHECKING:
     from ..source import SourceFile
@@ -127,6 +127,7 @@ class RunIndex:
     _callers: dict[str, list[Block]] | None = None
     _feeding: set[str] | None = None
     _declared: frozenset[str] | None = None  # analysis.declared.declared_reach
+    _by_path: dict[str, list[Block]] | None = None  # blocks_at
     #: the parsed files of the run that call an exporter, by display path (for rules that match an export in
     #: one file with a build script in another); the file being linted gets its own SourceFile, not this one
     export_files: dict[str, "SourceFile"] = field(default_factory=dict)
@@ -173,19 +174,38 @@ class RunIndex:
         """True when the run has export roots and every one resolves to a class or function of the run."""
         return bool(self.roots) and all(r.resolved and r.name in self.blocks for r in self.roots)
 
+    def blocks_at(self, path: str, line: int) -> list[Block]:
+        """The top-level classes and functions of ``path`` whose text holds ``line``, in run order."""
+        if self._by_path is None:
+            self._by_path = {}
+            for blocks in self.blocks.values():
+                for b in blocks:
+                    self._by_path.setdefault(b.path, []).append(b)
+        return [b for b in self._by_path.get(path, ()) if b.line <= line <= b.last_line]
+
     def _enclosing(self, root: Root) -> list[Block]:
         """The top-level function of the run whose body holds the export call of ``root`` (none for a
         ``models`` entry or a call at module level)."""
-        out: list[Block] = []
         if not root.line:
-            return out
-        for blocks in self.blocks.values():
-            for b in blocks:
-                if b.kind != "def" or b.path != root.path or not b._text:
-                    continue
-                if b.line <= root.line <= b.last_line:
-                    out.append(b)
-        return out
+            return []
+        return [b for b in self.blocks_at(root.path, root.line) if b.kind == "def" and b._text]
+
+    def reached_from(self, names: list[str], stop: Callable[[Block], bool] | None = None) -> set[str] | None:
+        """Names of the run's classes and functions reachable from ``names`` by the names their bodies call and
+        their bases; ``None`` as soon as ``stop`` says a reached block makes the rest unknowable."""
+        seen: set[str] = set()
+        todo = list(names)
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in self.blocks:
+                continue
+            seen.add(name)
+            for b in self.blocks[name]:
+                if stop is not None and stop(b):
+                    return None
+                todo.extend(b.calls)
+                todo.extend(base.rsplit(".", 1)[-1] for base in b.bases)
+        return seen
 
     @property
     def reach(self) -> set[str] | None:
@@ -196,29 +216,23 @@ class RunIndex:
         self._reach_done = True
         if not self.roots_known:
             return None
-        seen: set[str] = set()
         todo = [r.name for r in self.roots]
         # the function that makes the export call builds what the root wraps (``GCNNet(MODELS.build(cfg))``):
         # what it calls is in the reach too, and a model it builds from a registry or checkpoint makes it unknown
         exporters = {id(b) for r in self.roots for b in self._enclosing(r)}
         todo.extend(b.name for r in self.roots for b in self._enclosing(r))
-        while todo:
-            name = todo.pop()
-            if name in seen or name not in self.blocks:
-                continue
-            seen.add(name)
-            for b in self.blocks[name]:
-                # an exporting function calls ``model.eval()``: the builtin eval/exec/getattr are not told apart
-                # from methods by name there, so only the loaders and builders count
-                opaque = EXPORTER_OPAQUE_CALLS if id(b) in exporters else OPAQUE_CALLS
-                if not b.calls.isdisjoint(opaque) or any(c.startswith("build_") and c not in self.blocks
-                                                              for c in b.calls):
-                    self.opaque = f"{b.name} ({b.path}:{b.line}) builds a model from data the run cannot see"
-                    return None
-                todo.extend(b.calls)
-                todo.extend(base.rsplit(".", 1)[-1] for base in b.bases)
-        self._reach = seen
-        return seen
+
+        def opaque(b: Block) -> bool:
+            # an exporting function calls ``model.eval()``: the builtin eval/exec/getattr are not told apart
+            # from methods by name there, so only the loaders and builders count
+            calls = EXPORTER_OPAQUE_CALLS if id(b) in exporters else OPAQUE_CALLS
+            if not b.calls.isdisjoint(calls) or any(c.startswith("build_") and c not in self.blocks for c in b.calls):
+                self.opaque = f"{b.name} ({b.path}:{b.line}) builds a model from data the run cannot see"
+                return True
+            return False
+
+        self._reach = self.reached_from(todo, opaque)
+        return self._reach
 
     def forward_callers(self, function: str, path: str) -> list[Block]:
         """Model classes of other files of the run, in the reach of the export roots, whose ``forward`` calls
