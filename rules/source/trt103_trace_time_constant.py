@@ -87,9 +87,7 @@ class TraceTimeConstant(SourceRule):
     def check(self, src: SourceFile) -> Iterator[Finding]:
         pending: list[tuple[ast.Call, str, str, ast.ClassDef | None]] = []
         switched: set[int] = set()  # classes whose randomness a switch gates somewhere
-        # the runner makes these notes unless a declared model reaches them (analysis/declared.py)
-        level = self.severity
-        yield from self._check(src, pending, switched, level)
+        yield from self._check(src, pending, switched)
         for node, hit, switch, cls in pending:
             if switch.startswith(OPTIONAL):
                 param = switch[len(OPTIONAL):]
@@ -114,12 +112,12 @@ class TraceTimeConstant(SourceRule):
             else:
                 yield self.finding(
                     f"{hit} in forward runs once at trace time: the exported graph keeps that one value",
-                    src.path, *src.pos(node), severity=level,
+                    src.path, *src.pos(node),
                     hint="use torch.rand/torch.randint (traced as graph ops) or keep it out of forward",
                 )
 
     def _check(self, src: SourceFile, pending: list[tuple[ast.Call, str, str, ast.ClassDef | None]],
-               switched: set[int], level: Severity) -> Iterator[Finding]:
+               switched: set[int]) -> Iterator[Finding]:
         for f in src.forward_functions():
             kinds = src.kinds(f)
             parents: dict[int, ast.AST] | None = None
@@ -151,7 +149,7 @@ class TraceTimeConstant(SourceRule):
                         yield self.finding(
                             f"`{src.segment(node.func)}(...)` of a tensor's shape freezes it as a constant of the "
                             "exported graph: another input size reuses the example's",
-                            src.path, *src.pos(node), severity=level,
+                            src.path, *src.pos(node),
                             hint="pass x.size(i) straight to view/reshape/expand, or use torch._shape_as_tensor(x) "
                             "where a tensor of the shape is needed (traced symbolically)",
                         )
