@@ -1,6 +1,7 @@
 """Discovery and per-file isolation: every input becomes findings; one bad file never stops the run."""
 from __future__ import annotations
 
+import gc
 import os
 import stat
 import traceback
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from . import suppress
+from .gcpause import collector_paused, file_done
 from .analysis import EXPORT_MARKERS
 from .compat import Target
 from .config import Config
@@ -223,6 +225,10 @@ class Runner:
     def run(self, paths: Iterable[str], jobs: int = 1) -> Result:
         """Lint ``paths``. With ``jobs`` > 1 and enough files, files are spread over worker processes;
         the result is the same, in the same order."""
+        with collector_paused():
+            return self._run(paths, jobs)
+
+    def _run(self, paths: Iterable[str], jobs: int) -> Result:
         result = Result()
         want_onnx = bool(self.onnx_rules) and onnx_available()
         items: list[Input] = []
@@ -240,6 +246,7 @@ class Runner:
         else:
             for item in items:
                 result.findings.extend(self.lint_isolated(item, result))
+                file_done()
         result.findings.sort(key=lambda f: f.sort_key)
         return result
 
@@ -378,6 +385,10 @@ class Runner:
     def lint_bytes(self, data: bytes, display: str) -> Result:
         """Lint one in-memory input (standard input, an editor buffer) as if it were the file ``display``:
         per-file ignores and the kind (Python source or notebook) follow that name."""
+        with collector_paused():
+            return self._lint_bytes(data, display)
+
+    def _lint_bytes(self, data: bytes, display: str) -> Result:
         from .loaders.source import parse_source
 
         result = Result(files=1)
@@ -501,12 +512,16 @@ _WORKER: Runner | None = None
 def _init_worker(runner: Runner) -> None:
     global _WORKER
     _WORKER = runner
+    gc.disable()  # a worker only lints; forked workers inherit the paused collector, spawned ones need this
 
 
 def _lint_chunk(chunk: list[Input]) -> tuple[list[Finding], list[str]]:
     assert _WORKER is not None
     result = Result()
-    found = [f for item in chunk for f in _WORKER.lint_isolated(item, result)]
+    found: list[Finding] = []
+    for item in chunk:
+        found.extend(_WORKER.lint_isolated(item, result))
+        file_done()
     return found, result.debug_tracebacks
 
 

@@ -354,6 +354,52 @@ def test_parallel_run_gives_the_same_result(monkeypatch) -> None:
     assert [f.to_dict() for f in serial.findings] == [f.to_dict() for f in parallel.findings]
 
 
+def test_run_pauses_the_cyclic_collector_and_restores_it(tmp_path: Path) -> None:
+    import gc
+
+    from trtlint.compat import Target
+    from trtlint.config import Config
+    from trtlint.registry import all_rules
+    from trtlint.runner import Runner
+
+    (tmp_path / "a.py").write_text("import torch\n\nclass M(torch.nn.Module):\n    def forward(self, x):\n"
+                                   "        if x.sum() > 0:\n            return x\n        return -x\n")
+    (tmp_path / "b.py").write_text("x = 1\n")
+    seen: list[bool] = []
+    r = Runner(Config(), Target.parse("trt10.8"), set(all_rules()))
+    original = r.lint_isolated
+    r.lint_isolated = lambda item, result: (seen.append(gc.isenabled()), original(item, result))[1]  # type: ignore
+    assert gc.isenabled()
+    found = r.run([str(tmp_path)])
+    assert seen == [False, False] and gc.isenabled()  # paused while linting, the caller's setting back after
+    assert [f.code for f in found.findings] == ["TRT101"]
+    gc.disable()
+    try:
+        r.run([str(tmp_path)])
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()
+
+
+def test_cycles_a_file_leaves_are_freed_after_it() -> None:
+    import gc
+    import weakref
+
+    from trtlint.gcpause import collector_paused, file_done
+
+    class Node:
+        pass
+
+    with collector_paused():
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # type: ignore[attr-defined]
+        gone = weakref.ref(a)
+        del a, b
+        assert gone() is not None  # a cycle: reference counting alone keeps it
+        file_done()
+        assert gone() is None
+
+
 def test_add_noqa_merges_into_existing_comment_and_ignores_strings(tmp_path: Path) -> None:
     p = tmp_path / "m.py"
     p.write_text(HAZARD.replace("x * x.sum().item()", "x * x.sum().item()  # noqa: TRT101"))
