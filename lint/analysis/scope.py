@@ -42,7 +42,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from .nodes import nodes_of
+from .nodes import nodes_of, statements_of
 from .bases import _RUNTIME_RE, AUTOGRAD_FUNCTION, RUNTIMES, ModuleStatus, Prefiltered, status_of_qualname
 
 if TYPE_CHECKING:
@@ -647,7 +647,8 @@ def _bound_flag(src: SourceFile, name: str) -> ast.expr | None:
     flags: dict[str, list[ast.expr]] | None = src.cache.get(key)  # type: ignore[assignment]
     if flags is None:
         flags = {}
-        for n in nodes_of(src.tree):
+        # assignments are statements; only ``:=`` binds inside expressions, so the whole tree is walked only then
+        for n in nodes_of(src.tree) if ":=" in src.text else statements_of(src.tree):
             if isinstance(n, ast.Assign):
                 for t in n.targets:
                     if isinstance(t, ast.Name):
