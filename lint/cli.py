@@ -46,7 +46,7 @@ def build_parser(layers: bool = True) -> argparse.ArgumentParser:
     c.add_argument("-o", "--output-file", metavar="FILE", help="write the report here instead of stdout")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
     c.add_argument("--fail-on", choices=("error", "warning", "note"),
-                   help="the least severity that makes the run exit 1 (default: note, i.e. any finding)")
+                   help="the least severity that makes the run exit 1 (default: warning; notes are reported, not failed on)")
     c.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
     c.add_argument("--target", metavar="TARGET", help="deployment target, e.g. trt10.8 or trt8.6,torch1.13")
     c.add_argument("--fix", action="store_true", help="apply safe fixes in place")

@@ -33,8 +33,8 @@ class Config:
     target: str | None = None
     #: export roots named by the user: "pkg.module:Class", "pkg.module:factory", "pkg.module:Class.method"
     models: list[str] = field(default_factory=list)
-    #: the least severity that makes a run exit 1 ("error", "warning" or "note")
-    fail_on: str = "note"
+    #: the least severity that makes a run exit 1 ("error", "warning" or "note"); notes are advice, not a verdict
+    fail_on: str = "warning"
     root: Path = field(default_factory=Path.cwd)  # folder of the pyproject.toml, or the working directory
     path: Path | None = None  # the pyproject.toml used
 
@@ -150,7 +150,7 @@ def load_config(pyproject: Path | None) -> Config:
     if target is not None and not isinstance(target, str):
         raise ConfigError(f"{pyproject}: [tool.trtlint] target must be a string such as \"trt10.8,torch2.4\"")
     cfg.target = target
-    fail_on = table.get("fail-on", "note")
+    fail_on = table.get("fail-on", "warning")
     if fail_on not in FAIL_ON:
         raise ConfigError(f'{pyproject}: [tool.trtlint] fail-on must be one of {", ".join(map(repr, FAIL_ON))}')
     cfg.fail_on = fail_on

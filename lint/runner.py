@@ -86,7 +86,7 @@ class Result:
     def reported(self) -> list[Finding]:
         return [f for f in self.findings if f.suppressed is None]
 
-    def exit_code(self, fail_on: str = "note") -> int:
+    def exit_code(self, fail_on: str = "warning") -> int:
         """2 when an input could not be checked; 1 when a finding of ``fail_on`` severity or worse remains."""
         if any(getattr(rule_class(f.code), "input_error", False) for f in self.reported):
             return 2

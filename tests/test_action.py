@@ -77,6 +77,7 @@ def test_steps_run_the_readme_commands(tmp_path: Path) -> None:
     work = tmp_path / "repo"
     work.mkdir()
     (work / "model.py").write_text(HAZARD)
+    (work / "pyproject.toml").write_text('[tool.trtlint]\nmodels = ["model:Net"]\n')  # what the repo exports
     log = tmp_path / "calls.jsonl"
     shim = tmp_path / "bin"
     shim.mkdir()
@@ -113,8 +114,13 @@ def test_steps_run_the_readme_commands(tmp_path: Path) -> None:
     assert calls == readme_action_commands()
     (_, sarif_rc, _), (gate, gate_rc, gate_out) = codes
     assert sarif_rc == 0 and gate_rc == 1, codes  # the gate fails the job on the finding
-    # a model-code note (no [tool.trtlint] models) still fails the gate
-    assert gate_out.startswith("::notice file=model.py,line=6,col=20,"), gate_out
+    assert gate_out.startswith("::error file=model.py,line=6,col=20,"), gate_out  # an error: the model is declared
+    (work / "pyproject.toml").unlink()  # undeclared, the same finding is a note: annotated, not failing the gate
+    gate_step = next(s for s in ACTION["runs"]["steps"] if s.get("name") == gate)
+    env = {k: substitute(v, inputs, str(ROOT)) for k, v in gate_step.get("env", {}).items()}
+    r = subprocess.run(["bash", "-e", "-c", gate_step["run"]], cwd=work, env={**os.environ, **env, "PATH": path},
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.startswith("::notice file=model.py,line=6,col=20,"), r.stdout
 
 
 def test_inputs_reach_the_command(tmp_path: Path) -> None:

@@ -18,15 +18,16 @@ def findings(r) -> list[dict]:
 def test_exit_codes(project: Path) -> None:
     assert run_cli("check", "--isolated", str(project / "clean.py")).code == 0
     r = run_cli("check", "--isolated", str(project / "hazard.py"))
-    assert r.code == 1
-    assert "hazard.py:6:20: TRT102 [note]" in r.out  # a note (no declared model) still fails the run
+    assert r.code == 0  # a note (a model-code finding, no declared model) is reported, not failed on
+    assert "hazard.py:6:20: TRT102 [note]" in r.out
     assert "   6 |         return x * x.sum().item()" in r.out  # the offending line
     assert "= help:" in r.out
-    assert run_cli("check", "--isolated", "--exit-zero", str(project)).code == 0
+    assert run_cli("check", "--isolated", "--fail-on", "note", str(project / "hazard.py")).code == 1
+    assert run_cli("check", "--isolated", "--fail-on", "note", "--exit-zero", str(project)).code == 0
 
 
 def test_default_command_is_check(project: Path) -> None:
-    assert run_cli("--isolated", str(project / "hazard.py")).code == 1
+    assert run_cli("--fail-on", "note", "--isolated", str(project / "hazard.py")).code == 1
 
 
 def test_bad_flag_is_one_line_exit_2() -> None:
@@ -48,29 +49,31 @@ def test_bad_target_is_exit_2(project: Path) -> None:
 
 def test_select_ignore_prefixes(project: Path) -> None:
     hazard = str(project / "hazard.py")
-    assert run_cli("check", "--isolated", "--select", "TRT106", hazard).code == 0
-    assert run_cli("check", "--isolated", "--select", "TRT1", hazard).code == 1
-    assert run_cli("check", "--isolated", "--ignore", "TRT10", hazard).code == 0
+    assert run_cli("check", "--fail-on", "note", "--isolated", "--select", "TRT106", hazard).code == 0
+    assert run_cli("check", "--fail-on", "note", "--isolated", "--select", "TRT1", hazard).code == 1
+    assert run_cli("check", "--fail-on", "note", "--isolated", "--ignore", "TRT10", hazard).code == 0
     # the more specific selector wins
-    assert run_cli("check", "--isolated", "--ignore", "TRT1", "--extend-select", "TRT102", hazard).code == 1
-    assert run_cli("check", "--isolated", "--select", "ALL", "--ignore", "TRT102", hazard).code == 0
+    assert run_cli("check", "--fail-on", "note", "--isolated", "--ignore", "TRT1", "--extend-select", "TRT102",
+                   hazard).code == 1
+    assert run_cli("check", "--fail-on", "note", "--isolated", "--select", "ALL", "--ignore", "TRT102",
+                   hazard).code == 0
 
 
 def test_config_in_pyproject(project: Path) -> None:
     (project / "pyproject.toml").write_text('[tool.trtlint]\nignore = ["TRT102"]\ntarget = "trt8.6"\n')
-    r = run_cli("check", "--output-format", "concise", str(project))
+    r = run_cli("check", "--fail-on", "note", "--output-format", "concise", str(project))
     assert r.code == 0, r.out
     assert "target TensorRT 8.6" in r.out
     # the command line wins over the file
-    assert run_cli("check", "--ignore", "TRT106", str(project)).code == 1
+    assert run_cli("check", "--fail-on", "note", "--ignore", "TRT106", str(project)).code == 1
 
 
 def test_config_found_walking_up(project: Path) -> None:
     (project / "pyproject.toml").write_text('[tool.trtlint]\nper-file-ignores = { "sub/*.py" = ["TRT102"] }\n')
     (project / "sub").mkdir()
     (project / "sub" / "m.py").write_text(HAZARD)
-    assert run_cli("check", str(project / "sub")).code == 0
-    assert run_cli("check", str(project / "hazard.py")).code == 1
+    assert run_cli("check", "--fail-on", "note", str(project / "sub")).code == 0
+    assert run_cli("check", "--fail-on", "note", str(project / "hazard.py")).code == 1
 
 
 @pytest.mark.parametrize(
@@ -102,17 +105,18 @@ def test_exclude(project: Path) -> None:
 def test_noqa_line_and_file(tmp_path: Path) -> None:
     p = tmp_path / "m.py"
     p.write_text(HAZARD.replace(".item()", ".item()  # noqa: TRT102"))
-    assert run_cli("check", "--isolated", str(p)).code == 0
+    assert run_cli("check", "--fail-on", "note", "--isolated", str(p)).code == 0
     p.write_text(HAZARD.replace(".item()", ".item()  # noqa"))
-    assert run_cli("check", "--isolated", str(p)).code == 0
+    assert run_cli("check", "--fail-on", "note", "--isolated", str(p)).code == 0
     p.write_text(HAZARD.replace(".item()", ".item()  # noqa: TRT101"))
-    assert run_cli("check", "--isolated", str(p)).code == 1
+    assert run_cli("check", "--fail-on", "note", "--isolated", str(p)).code == 1
     p.write_text(HAZARD.replace("x * x.sum().item()", "x * x.sum().item() if '# noqa' else x"))
-    assert run_cli("check", "--isolated", str(p)).code == 1  # a '# noqa' inside a string is no comment
+    # a '# noqa' inside a string is no comment
+    assert run_cli("check", "--fail-on", "note", "--isolated", str(p)).code == 1
     p.write_text("# trtlint: noqa\n" + HAZARD)
-    assert run_cli("check", "--isolated", str(p)).code == 0
+    assert run_cli("check", "--fail-on", "note", "--isolated", str(p)).code == 0
     p.write_text("# trtlint: noqa: TRT106\n" + HAZARD)
-    assert run_cli("check", "--isolated", str(p)).code == 1
+    assert run_cli("check", "--fail-on", "note", "--isolated", str(p)).code == 1
 
 
 def test_json_is_stable_and_documented(project: Path) -> None:
@@ -135,10 +139,10 @@ def test_github_format(project: Path) -> None:
 
 
 def test_statistics_and_output_file(project: Path, tmp_path: Path) -> None:
-    r = run_cli("check", "--isolated", "--statistics", str(project))
+    r = run_cli("check", "--fail-on", "note", "--isolated", "--statistics", str(project))
     assert r.out.splitlines()[0].split("\t") == ["    1", "TRT102", "host-sync-in-forward"]
     out = tmp_path / "r.json"
-    r = run_cli("check", "--isolated", "--output-format", "json", "-o", str(out), str(project))
+    r = run_cli("check", "--fail-on", "note", "--isolated", "--output-format", "json", "-o", str(out), str(project))
     assert r.code == 1 and json.loads(out.read_text())[0]["code"] == "TRT102"
 
 
@@ -163,13 +167,13 @@ def test_fix_and_diff(tmp_path: Path) -> None:
 
 
 def test_add_noqa_adopts_existing_findings(project: Path) -> None:
-    r = run_cli("check", "--isolated", "--add-noqa", str(project))
+    r = run_cli("check", "--fail-on", "note", "--isolated", "--add-noqa", str(project))
     assert r.code == 0 and "1 line" in r.err
     assert "# noqa: TRT102" in (project / "hazard.py").read_text()
-    assert run_cli("check", "--isolated", str(project)).code == 0
+    assert run_cli("check", "--fail-on", "note", "--isolated", str(project)).code == 0
     # a new finding still fails the build
     (project / "new.py").write_text(HAZARD)
-    assert run_cli("check", "--isolated", str(project)).code == 1
+    assert run_cli("check", "--fail-on", "note", "--isolated", str(project)).code == 1
 
 
 def test_rule_docs() -> None:
@@ -238,7 +242,7 @@ def test_api_check(project: Path) -> None:
 def test_light_core_imports_no_heavy_package(project: Path, tmp_path: Path) -> None:
     """Linting sources must work with torch, onnx and tensorrt unimportable, and must not import them."""
     env = env_without(tmp_path, "torch", "onnx", "tensorrt", "onnxruntime", "polygraphy", "numpy")
-    r = run_subprocess("check", "--isolated", "--output-format", "json", str(project), env=env)
+    r = run_subprocess("check", "--fail-on", "note", "--isolated", "--output-format", "json", str(project), env=env)
     assert r.code == 1, r.err
     assert [d["code"] for d in json.loads(r.out)] == ["TRT102"]
 
@@ -263,7 +267,7 @@ def test_every_rule_documented_in_fixed_sections() -> None:
 def test_both_core_rules_ride_through_every_reporter(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text(HAZARD + "\n\n" + EXPORT.replace("import torch\n", ""))
     for fmt in ("full", "concise", "json", "sarif", "github"):
-        r = run_cli("check", "--isolated", "--output-format", fmt, "m.py", cwd=tmp_path)
+        r = run_cli("check", "--fail-on", "note", "--isolated", "--output-format", fmt, "m.py", cwd=tmp_path)
         assert r.code == 1
         assert "TRT102" in r.out and "TRT106" in r.out, fmt
 
@@ -447,7 +451,8 @@ def test_name_prescreen_skips_only_files_that_cannot_name_an_exporter(tmp_path: 
     assert may_name("import torch\ntorch.jit.ｔrace(m, x)\n", EXPORTERS)  # NFKC: the parser reads `trace`
     hazard = "import torch, torchvision\nfrom torch.jit import trace as t\nm = torchvision.models.resnet18()\nt(m, x)\n"
     (tmp_path / "a.py").write_text(hazard)
-    r = run_cli("check", "--isolated", "--select", "TRT106", "--output-format", "concise", "a.py", cwd=tmp_path)
+    r = run_cli("check", "--fail-on", "note", "--isolated", "--select", "TRT106", "--output-format", "concise", "a.py",
+                cwd=tmp_path)
     assert r.code == 1 and "a.py:4:3: TRT106" in r.out, r.out
 
 
@@ -455,26 +460,28 @@ def test_console_run_ends_without_teardown_and_loses_no_output(tmp_path: Path) -
     """`python -m trtlint.cli check` exits straight after flushing (cli._exit_now): the report on stdout, the file
     of -o and the exit code are all there."""
     (tmp_path / "m.py").write_text(HAZARD + "\n\n" + EXPORT.replace("import torch\n", ""))
-    r = run_subprocess("check", "--isolated", "--output-format", "json", str(tmp_path / "m.py"))
+    r = run_subprocess("check", "--fail-on", "note", "--isolated", "--output-format", "json", str(tmp_path / "m.py"))
     assert r.code == 1 and {f["code"] for f in json.loads(r.out)} >= {"TRT102", "TRT106"}
     out = tmp_path / "report.sarif"
-    r = run_subprocess("check", "--isolated", "--output-format", "sarif", "-o", str(out), str(tmp_path / "m.py"))
+    r = run_subprocess("check", "--fail-on", "note", "--isolated", "--output-format", "sarif", "-o", str(out),
+                       str(tmp_path / "m.py"))
     assert r.code == 1 and "TRT106" in json.dumps(json.loads(out.read_text())) and "2 notes" in r.err
 
 
 def test_fail_on_sets_the_least_severity_that_fails_the_run(project: Path, tmp_path: Path) -> None:
-    """hazard.py holds one note (a model-code finding, no declared model): it fails the run by default only."""
+    """hazard.py holds one note (a model-code finding, no declared model): it fails the run only when asked."""
     hazard = str(project / "hazard.py")
-    assert run_cli("check", "--isolated", hazard).code == 1
+    assert run_cli("check", "--isolated", hazard).code == 0  # the default is "warning"
     assert run_cli("check", "--isolated", "--fail-on", "warning", hazard).code == 0
     assert run_cli("check", "--isolated", "--fail-on", "note", hazard).code == 1
-    (tmp_path / "pyproject.toml").write_text('[tool.trtlint]\nfail-on = "warning"\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.trtlint]\nfail-on = "note"\n')
     (tmp_path / "m.py").write_text((project / "hazard.py").read_text())
-    assert run_cli("check", "m.py", cwd=tmp_path).code == 0
-    assert run_cli("check", "--fail-on", "note", "m.py", cwd=tmp_path).code == 1  # the command line wins
-    (tmp_path / "pyproject.toml").write_text('[tool.trtlint]\nfail-on = "warning"\nmodels = ["m:Net"]\n')
+    assert run_cli("check", "m.py", cwd=tmp_path).code == 1
+    assert run_cli("check", "--fail-on", "warning", "m.py", cwd=tmp_path).code == 0  # the command line wins
+    (tmp_path / "pyproject.toml").write_text('[tool.trtlint]\nmodels = ["m:Net"]\n')
     r = run_cli("check", "m.py", cwd=tmp_path)
-    assert r.code == 1 and "[error]" in r.out  # declared: the finding is an error again
+    assert r.code == 1 and "[error]" in r.out  # declared: the finding is an error, which fails the run
+    assert run_cli("check", "--fail-on", "error", "m.py", cwd=tmp_path).code == 1
     (tmp_path / "pyproject.toml").write_text('[tool.trtlint]\nfail-on = "errors"\n')
     r = run_cli("check", "m.py", cwd=tmp_path)
     assert r.code == 2 and "fail-on must be one of" in r.err

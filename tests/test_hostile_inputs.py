@@ -158,7 +158,7 @@ def _assert_inert(text: str, allow_commands: bool = False) -> None:
 @pytest.mark.parametrize("fmt", ["full", "concise", "github"])
 def test_text_formats_are_inert_for_hostile_file_names(tmp_path: Path, fmt: str) -> None:
     root = _nasty_tree(tmp_path)
-    r = run_cli("check", "--isolated", "--output-format", fmt, ".", cwd=root)
+    r = run_cli("check", "--isolated", "--fail-on", "note", "--output-format", fmt, ".", cwd=root)
     _assert_inert(r.out, allow_commands=fmt == "github")
     assert r.code == 1
     live = sum(1 for line in r.out.splitlines() if "TRT102" in line and "good" not in line)
@@ -180,7 +180,7 @@ def test_text_formats_are_inert_for_hostile_model_names(tmp_path: Path, fmt: str
 def test_json_and_sarif_stay_valid_for_any_file_name(tmp_path: Path, fmt: str) -> None:
     root = _nasty_tree(tmp_path)
     out = tmp_path / f"report.{fmt}"
-    r = run_cli("check", "--isolated", "--output-format", fmt, "-o", str(out), ".", cwd=root)
+    r = run_cli("check", "--isolated", "--fail-on", "note", "--output-format", fmt, "-o", str(out), ".", cwd=root)
     assert r.code == 1, r.err
     raw = out.read_bytes()
     raw.decode("utf-8")  # strict: no lone surrogates reached the file
@@ -203,7 +203,7 @@ def test_full_and_concise_with_output_file_survive_undecodable_names(tmp_path: P
     root = _nasty_tree(tmp_path)
     for fmt in ("full", "concise", "github"):
         out = tmp_path / f"r.{fmt}"
-        r = run_cli("check", "--isolated", "--output-format", fmt, "-o", str(out), ".", cwd=root)
+        r = run_cli("check", "--isolated", "--fail-on", "note", "--output-format", fmt, "-o", str(out), ".", cwd=root)
         assert r.code == 1 and out.read_bytes().decode("utf-8")
 
 
@@ -254,7 +254,7 @@ def test_jobs_is_capped(monkeypatch, project: Path) -> None:
         return real(self, paths, jobs=1)
 
     monkeypatch.setattr(runner.Runner, "run", spy)
-    assert run_cli("check", "--isolated", "-j", "100000", str(project)).code == 1
+    assert run_cli("check", "--isolated", "--fail-on", "note", "-j", "100000", str(project)).code == 1
     assert seen == [min(4 * (os.cpu_count() or 1), cli.MAX_JOBS)] and seen[0] <= 64
 
 

@@ -31,7 +31,7 @@ def test_case(name: str, tmp_path: Path) -> None:
     onnx.save(build(), path)
     code, got, found = codes(path, "--target", target)
     assert got == sorted(expected), [f["message"] for f in found]
-    assert code == (1 if expected else 0)
+    assert code == (1 if any(f["severity"] in ("error", "warning") for f in found) else 0)  # notes do not fail
 
 
 def test_every_onnx_rule_has_hazard_and_clean_case() -> None:

@@ -35,8 +35,11 @@ def test_source_hook_passes_and_fails(tmp_path: Path) -> None:
     ok = run_hook("trtlint", [tmp_path / "good.py"], tmp_path)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     bad = run_hook("trtlint", [tmp_path / "good.py", tmp_path / "bad.py"], tmp_path)
-    assert bad.returncode == 1
-    assert "bad.py:6:20: TRT102" in bad.stdout
+    assert bad.returncode == 0 and "bad.py:6:20: TRT102 [note]" in bad.stdout  # no declared model: reported only
+    (tmp_path / "pyproject.toml").write_text('[tool.trtlint]\nmodels = ["bad:Net"]\n')
+    bad = run_hook("trtlint", [tmp_path / "good.py", tmp_path / "bad.py"], tmp_path)
+    assert bad.returncode == 1  # the declared model's hazard is an error and fails the commit
+    assert "bad.py:6:20: TRT102 [error]" in bad.stdout
 
 
 def test_onnx_hook_passes_and_fails(tmp_path: Path) -> None:
