@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NoReturn, Sequence
 
 from . import __version__
+from .config import DEFAULT_FAIL_ON, FAIL_ON
 
 SUBCOMMANDS = ("check", "rule", "compat", "server", "graph", "verify")
 MAX_JOBS = 64  # -j is capped at min(4 x CPUs, 64): thousands of worker processes on request help no one
@@ -45,8 +46,8 @@ def build_parser(layers: bool = True) -> argparse.ArgumentParser:
     c.add_argument("--output-format", default="full", choices=("full", "concise", "json", "sarif", "github"))
     c.add_argument("-o", "--output-file", metavar="FILE", help="write the report here instead of stdout")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
-    c.add_argument("--fail-on", choices=("error", "warning", "note"),
-                   help="the least severity that makes the run exit 1 (default: warning; notes are reported, not failed on)")
+    c.add_argument("--fail-on", choices=FAIL_ON,
+                   help=f"the least severity that makes the run exit 1 (default: {DEFAULT_FAIL_ON})")
     c.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
     c.add_argument("--target", metavar="TARGET", help="deployment target, e.g. trt10.8 or trt8.6,torch1.13")
     c.add_argument("--fix", action="store_true", help="apply safe fixes in place")

@@ -13,6 +13,7 @@ from .finding import Severity
 KNOWN_KEYS = ("select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "target",
               "models", "fail-on", "graph", "verify")  # graph/verify: sub-tables, read by trtlint.graph.config / trtlint.verify.config
 FAIL_ON = tuple(s.value for s in Severity)  # "error", "warning", "note"
+DEFAULT_FAIL_ON = Severity.WARNING.value  # notes are advice, not a verdict: they do not fail a run unless asked
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", ".mypy_cache", ".ruff_cache", ".pytest_cache",
     "__pycache__", "node_modules", "build", "dist", ".eggs", "*.egg-info",
@@ -33,8 +34,8 @@ class Config:
     target: str | None = None
     #: export roots named by the user: "pkg.module:Class", "pkg.module:factory", "pkg.module:Class.method"
     models: list[str] = field(default_factory=list)
-    #: the least severity that makes a run exit 1 ("error", "warning" or "note"); notes are advice, not a verdict
-    fail_on: str = "warning"
+    #: the least severity that makes a run exit 1 ("error", "warning" or "note")
+    fail_on: str = DEFAULT_FAIL_ON
     root: Path = field(default_factory=Path.cwd)  # folder of the pyproject.toml, or the working directory
     path: Path | None = None  # the pyproject.toml used
 
@@ -150,7 +151,7 @@ def load_config(pyproject: Path | None) -> Config:
     if target is not None and not isinstance(target, str):
         raise ConfigError(f"{pyproject}: [tool.trtlint] target must be a string such as \"trt10.8,torch2.4\"")
     cfg.target = target
-    fail_on = table.get("fail-on", "warning")
+    fail_on = table.get("fail-on", DEFAULT_FAIL_ON)
     if fail_on not in FAIL_ON:
         raise ConfigError(f'{pyproject}: [tool.trtlint] fail-on must be one of {", ".join(map(repr, FAIL_ON))}')
     cfg.fail_on = fail_on

@@ -13,7 +13,7 @@ from . import suppress
 from .gcpause import collector_paused, file_done
 from .analysis import EXPORT_MARKERS
 from .compat import Target
-from .config import Config
+from .config import DEFAULT_FAIL_ON, Config
 from .finding import Finding, Severity
 from .registry import rule_class, rule_codes, rules_of
 from .rule import OnnxRule, Rule, SourceRule
@@ -86,7 +86,7 @@ class Result:
     def reported(self) -> list[Finding]:
         return [f for f in self.findings if f.suppressed is None]
 
-    def exit_code(self, fail_on: str = "warning") -> int:
+    def exit_code(self, fail_on: str = DEFAULT_FAIL_ON) -> int:
         """2 when an input could not be checked; 1 when a finding of ``fail_on`` severity or worse remains."""
         if any(getattr(rule_class(f.code), "input_error", False) for f in self.reported):
             return 2
